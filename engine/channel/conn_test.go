@@ -1,0 +1,57 @@
+package channel
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"testing"
+)
+
+func TestConnRoundTrip(t *testing.T) {
+	for _, tr := range transports {
+		t.Run(tr.name, func(t *testing.T) {
+			clientCfg, serverCfg := testConfigs(t)
+			client, server := connectedPair(t, tr, clientCfg, serverCfg)
+
+			if got, want := client.Peer().ID, serverCfg.Credentials.Identity().ID(); got != want {
+				t.Errorf("client sees peer %v, want %v", got, want)
+			}
+			if got, want := server.Peer().ID, clientCfg.Credentials.Identity().ID(); got != want {
+				t.Errorf("server sees peer %v, want %v", got, want)
+			}
+			if got := server.Peer().DisplayName; got != "alice" {
+				t.Errorf("server sees display name %q, want alice", got)
+			}
+			if !bytes.Equal(client.HandshakeHash(), server.HandshakeHash()) {
+				t.Error("handshake hashes differ between the two ends")
+			}
+
+			go func() {
+				client.Write([]byte("hello"))
+				client.CloseWrite()
+			}()
+			got, err := io.ReadAll(server)
+			if err != nil {
+				t.Fatalf("server read: %v", err)
+			}
+			if string(got) != "hello" {
+				t.Errorf("server read %q, want hello", got)
+			}
+
+			go func() {
+				server.Write([]byte("world"))
+				server.Close()
+			}()
+			got, err = io.ReadAll(client)
+			if err != nil {
+				t.Fatalf("client read: %v", err)
+			}
+			if string(got) != "world" {
+				t.Errorf("client read %q, want world", got)
+			}
+			if _, err := client.Write([]byte("x")); !errors.Is(err, ErrWriteAfterClose) {
+				t.Errorf("write after CloseWrite: got %v, want ErrWriteAfterClose", err)
+			}
+		})
+	}
+}
