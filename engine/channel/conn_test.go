@@ -55,3 +55,26 @@ func TestConnRoundTrip(t *testing.T) {
 		})
 	}
 }
+
+// TestFrameAllocations checks that sealing and opening a frame after the
+// first one allocates nothing in the channel itself.
+func TestFrameAllocations(t *testing.T) {
+	client, server := testConfigs(t)
+	c, s := connectedPair(t, transports[1], client, server)
+	msg := bytes.Repeat([]byte{'a'}, 1000)
+	buf := make([]byte, len(msg))
+
+	roundTrip := func() {
+		if _, err := c.Write(msg); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := io.ReadFull(s, buf); err != nil {
+			t.Fatal(err)
+		}
+	}
+	roundTrip()
+
+	if allocs := testing.AllocsPerRun(100, roundTrip); allocs > 0 {
+		t.Errorf("a 1000-byte frame costs %.1f allocations, want 0", allocs)
+	}
+}

@@ -26,7 +26,7 @@ const (
 const MaxDisplayNameSize = 64
 
 // cipherSuite is the only suite Portals speaks.
-var cipherSuite = noise.NewCipherSuite(noise.DH25519, noise.CipherAESGCM, noise.HashSHA256)
+var cipherSuite = noise.NewCipherSuite(noise.DH25519, cipherAESGCM, noise.HashSHA256)
 
 // Credentials are what a node proves in a handshake: its identity, an
 // X25519 static key attested by that identity, and its display name. The
