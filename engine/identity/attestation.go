@@ -38,13 +38,16 @@ type Attestation struct {
 }
 
 // Attest signs an attestation of channelKey valid from notBefore to
-// notAfter, both inclusive, at one-second resolution.
+// notAfter, both inclusive. Both are rounded down to whole seconds, which
+// must then differ.
 func (i *Identity) Attest(channelKey []byte, notBefore, notAfter time.Time) ([]byte, error) {
 	if len(channelKey) != ChannelKeySize {
 		return nil, fmt.Errorf("identity: channel key is %d bytes, want %d", len(channelKey), ChannelKeySize)
 	}
-	if !notAfter.After(notBefore) {
-		return nil, fmt.Errorf("identity: attestation window ends (%v) before it starts (%v)", notAfter, notBefore)
+	// Compare what is encoded, so that Attest never signs a window that
+	// ParseAttestation refuses.
+	if notAfter.Unix() <= notBefore.Unix() {
+		return nil, fmt.Errorf("identity: attestation window from %v to %v must end at least one second after it starts", notBefore, notAfter)
 	}
 
 	body := make([]byte, 0, attestationBodySize)

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"unicode/utf8"
 )
 
 // IDPrefix starts the textual form of every identifier. It makes an
@@ -23,7 +24,10 @@ const idLabel = "portals identifier v1 ed25519\x00"
 
 // idEncoding is lowercase base32 without padding: one case, no symbols, and
 // safe to double-click in a terminal. Parsing accepts upper case too.
-var idEncoding = base32.NewEncoding("abcdefghijklmnopqrstuvwxyz234567").WithPadding(base32.NoPadding)
+var idEncoding = base32.NewEncoding(idAlphabet).WithPadding(base32.NoPadding)
+
+// idAlphabet is the RFC 4648 base32 alphabet in lower case.
+const idAlphabet = "abcdefghijklmnopqrstuvwxyz234567"
 
 // idTextLen is the length of the textual form: the prefix and 52 base32
 // characters for 256 bits.
@@ -47,24 +51,38 @@ func IDFromPublicKey(pub ed25519.PublicKey) ID {
 	return id
 }
 
-// ParseID parses the textual form written by [ID.String]. Surrounding
-// spaces are ignored and letters may be in either case.
+// ParseID parses the textual form written by [ID.String]. It ignores
+// surrounding spaces and accepts ASCII letters in either case. It rejects
+// every other difference, so each identifier has one textual form up to
+// case.
 func ParseID(s string) (ID, error) {
-	text := strings.ToLower(strings.TrimSpace(s))
+	text := lowerASCII(strings.TrimSpace(s))
 	if !strings.HasPrefix(text, IDPrefix) {
 		return ID{}, fmt.Errorf("%w %q: it must start with %q", ErrInvalidID, abbreviate(s), IDPrefix)
+	}
+
+	// Check the alphabet before decoding, because the base32 decoder skips
+	// line breaks and would let a shorter string decode.
+	if i := strings.IndexFunc(text[len(IDPrefix):], notInIDAlphabet); i >= 0 {
+		i += len(IDPrefix)
+		_, size := utf8.DecodeRuneInString(text[i:])
+		return ID{}, fmt.Errorf("%w %q: character %+q at offset %d is not in the identifier alphabet (a-z, 2-7)",
+			ErrInvalidID, abbreviate(s), text[i:i+size], i)
 	}
 	if len(text) != idTextLen {
 		return ID{}, fmt.Errorf("%w %q: it has %d characters, want %d", ErrInvalidID, abbreviate(s), len(text), idTextLen)
 	}
 
 	raw, err := idEncoding.DecodeString(text[len(IDPrefix):])
-	if err != nil {
-		return ID{}, fmt.Errorf("%w %q: %v", ErrInvalidID, abbreviate(s), err)
+	if err != nil || len(raw) != len(ID{}) {
+		return ID{}, fmt.Errorf("%w %q: internal error: decoding %d base32 characters: %v", ErrInvalidID, abbreviate(s), len(text)-len(IDPrefix), err)
 	}
 
 	var id ID
 	copy(id[:], raw)
+	if id.String() != text {
+		return ID{}, fmt.Errorf("%w %q: its last character sets unused bits", ErrInvalidID, abbreviate(s))
+	}
 	if id.IsZero() {
 		return ID{}, fmt.Errorf("%w %q: it is all zeros", ErrInvalidID, abbreviate(s))
 	}
@@ -106,6 +124,22 @@ func (id *ID) UnmarshalText(text []byte) error {
 	}
 	*id = parsed
 	return nil
+}
+
+// lowerASCII maps A-Z to a-z and leaves every other character alone.
+// strings.ToLower would also map the Kelvin sign (U+212A) to "k".
+func lowerASCII(s string) string {
+	return strings.Map(func(r rune) rune {
+		if 'A' <= r && r <= 'Z' {
+			return r + ('a' - 'A')
+		}
+		return r
+	}, s)
+}
+
+// notInIDAlphabet reports whether r cannot appear in an encoded identifier.
+func notInIDAlphabet(r rune) bool {
+	return !strings.ContainsRune(idAlphabet, r)
 }
 
 // abbreviate keeps error messages short when someone pastes a whole file.

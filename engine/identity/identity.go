@@ -8,12 +8,19 @@ import (
 )
 
 // Identity is a node's long-term Ed25519 key pair. It is safe for
-// concurrent use. Its String and LogValue methods show only the
+// concurrent use. Its Format, String and LogValue methods show only the
 // identifier, so printing or logging an Identity never reveals the key.
 type Identity struct {
+	secret *secretKey
+	public ed25519.PublicKey
+	id     ID
+}
+
+// secretKey keeps the private key behind a pointer, so that fmt, which
+// prints unexported fields without calling their methods, shows an address
+// and never the key bytes.
+type secretKey struct {
 	private ed25519.PrivateKey
-	public  ed25519.PublicKey
-	id      ID
 }
 
 // Generate creates a new identity from random bytes read from rand.
@@ -34,13 +41,13 @@ func FromSeed(seed []byte) (*Identity, error) {
 
 	private := ed25519.NewKeyFromSeed(seed)
 	public := private.Public().(ed25519.PublicKey)
-	return &Identity{private: private, public: public, id: IDFromPublicKey(public)}, nil
+	return &Identity{secret: &secretKey{private}, public: public, id: IDFromPublicKey(public)}, nil
 }
 
 // Seed returns a copy of the private key seed, for storage in the vault
 // only.
 func (i *Identity) Seed() []byte {
-	return append([]byte(nil), i.private.Seed()...)
+	return append([]byte(nil), i.secret.private.Seed()...)
 }
 
 // ID returns the identifier of this identity.
@@ -56,6 +63,13 @@ func (i *Identity) PublicKey() ed25519.PublicKey {
 // String returns the identifier, never key material.
 func (i *Identity) String() string {
 	return i.id.String()
+}
+
+// Format implements [fmt.Formatter] so that every verb, %#v and %d
+// included, prints the identifier. The value receiver also covers a
+// dereferenced Identity.
+func (i Identity) Format(f fmt.State, verb rune) {
+	io.WriteString(f, i.id.String())
 }
 
 // LogValue implements [slog.LogValuer] so that logging an Identity records

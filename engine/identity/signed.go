@@ -86,7 +86,7 @@ func (i *Identity) Sign(t Type, body []byte) ([]byte, error) {
 	out = binary.BigEndian.AppendUint16(out, uint16(len(body)))
 	out = append(out, body...)
 
-	signature := ed25519.Sign(i.private, signedMessage(t, out))
+	signature := ed25519.Sign(i.secret.private, signedMessage(t, out))
 	return append(out, signature...), nil
 }
 
@@ -94,6 +94,9 @@ func (i *Identity) Sign(t Type, body []byte) ([]byte, error) {
 // a valid signature, and returns the signer's public key and the body. The
 // returned slices alias data.
 func Open(data []byte, want Type) (signer ed25519.PublicKey, body []byte, err error) {
+	if _, ok := typeLabels[want]; !ok {
+		return nil, nil, fmt.Errorf("identity: internal error: opening unknown %v", want)
+	}
 	if len(data) < signedHeaderSize+ed25519.SignatureSize {
 		return nil, nil, fmt.Errorf("%w: %d bytes is shorter than the minimum of %d", ErrMalformed, len(data), signedHeaderSize+ed25519.SignatureSize)
 	}
@@ -105,6 +108,9 @@ func Open(data []byte, want Type) (signer ed25519.PublicKey, body []byte, err er
 	}
 
 	bodyLen := int(binary.BigEndian.Uint16(data[34:36]))
+	if bodyLen > MaxBodySize {
+		return nil, nil, fmt.Errorf("%w: %d-byte body, the limit is %d", ErrMalformed, bodyLen, MaxBodySize)
+	}
 	if want := signedHeaderSize + bodyLen + ed25519.SignatureSize; len(data) != want {
 		return nil, nil, fmt.Errorf("%w: %d bytes for a %d-byte body, want %d", ErrMalformed, len(data), bodyLen, want)
 	}
