@@ -12,8 +12,10 @@ test: deps vet unit secret-service fuzz
 deps:
 	scripts/install-deps.sh
 
+## vet: go vet, and gofmt must have nothing to change
 vet:
 	$(GO) vet ./...
+	@unformatted=$$(gofmt -l .); if [ -n "$$unformatted" ]; then echo "gofmt needed on:"; echo "$$unformatted"; exit 1; fi
 
 ## unit: all Go tests under the race detector
 unit:
