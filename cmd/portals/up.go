@@ -1,0 +1,84 @@
+package main
+
+import (
+	"context"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/portalsapp/portals/engine"
+	"github.com/portalsapp/portals/engine/localapi"
+	"github.com/portalsapp/portals/engine/state"
+)
+
+// stringList is a flag that may be given several times.
+type stringList []string
+
+func (l *stringList) String() string     { return strings.Join(*l, ",") }
+func (l *stringList) Set(v string) error { *l = append(*l, v); return nil }
+
+func upCommand() *command {
+	c := &command{
+		name:      "up",
+		usage:     "up [--listen ADDR] [--relay LINK]",
+		shortHelp: "Run the engine in the foreground until interrupted",
+	}
+	c.run = func(args []string, stdout, stderr io.Writer) error {
+		var sf stateFlags
+		var listen, relays stringList
+		var keepAlive time.Duration
+		fs := newFlagSet(c, stderr)
+		sf.register(fs)
+		fs.Var(&listen, "listen", "host:port on which to accept direct sessions from peers, for this run (repeatable)")
+		fs.Var(&relays, "relay", "relay link (portals://relay/...) to register with; saved in the state (repeatable)")
+		fs.DurationVar(&keepAlive, "keepalive", 0, "interval between session keepalive pings; a dead peer is detected within 3 intervals (default 5s)")
+		if err := parseFlags(fs, args, 0); err != nil {
+			return err
+		}
+		return runUp(sf, listen, relays, keepAlive, stderr)
+	}
+	return c
+}
+
+func runUp(sf stateFlags, listen, relays []string, keepAlive time.Duration, stderr io.Writer) error {
+	dir, err := state.ResolveDir(sf.stateDir)
+	if err != nil {
+		return err
+	}
+	log := newLogger(stderr)
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	e, err := engine.Start(ctx, engine.Options{
+		StateDir:          dir,
+		VaultKind:         sf.vault,
+		Listen:            listen,
+		Logger:            log,
+		KeepAliveInterval: keepAlive,
+	})
+	if err != nil {
+		return err
+	}
+	defer e.Close()
+
+	for _, link := range relays {
+		if err := e.AddRelay(ctx, link); err != nil {
+			return err
+		}
+	}
+
+	api, err := localapi.Listen(dir, e, log)
+	if err != nil {
+		return err
+	}
+	defer api.Close()
+
+	log.Info("engine up; stop it with Ctrl-C", "id", e.ID().String(), "state_dir", dir, "api", localapi.SocketPath(dir))
+	<-ctx.Done()
+	log.Info("stopping the engine")
+	return nil
+}

@@ -1,0 +1,321 @@
+package engine
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net"
+	"time"
+
+	"github.com/portalsapp/portals/engine/channel"
+	"github.com/portalsapp/portals/engine/identity"
+	"github.com/portalsapp/portals/engine/session"
+	"github.com/portalsapp/portals/engine/state"
+)
+
+// Session tuning.
+const (
+	// peerDialTimeout bounds one attempt to reach a peer over all of its
+	// routes, handshakes included.
+	peerDialTimeout = 20 * time.Second
+
+	// preferDirectGrace is how long a session through a relay waits for a
+	// direct route that is still being tried, before it is used.
+	preferDirectGrace = 300 * time.Millisecond
+
+	// stableSession is how long a session must last for the reconnect
+	// backoff to start again from its minimum.
+	stableSession = 30 * time.Second
+
+	// rttInterval is how often the round-trip time of a session is measured.
+	rttInterval = 10 * time.Second
+)
+
+// peer is everything the engine tracks about one other node. Fields are
+// guarded by Engine.mu.
+type peer struct {
+	id     identity.ID
+	config *state.Peer        // nil for a peer known only from inbound sessions
+	cancel context.CancelFunc // stops the dial loop; nil when not dialing
+
+	current *liveSession
+	name    string
+	state   string
+	since   time.Time
+	lastErr string
+	rtt     time.Duration
+}
+
+// liveSession is an established session and how it was reached.
+type liveSession struct {
+	sess    *session.Session
+	route   string
+	inbound bool
+}
+
+func (p *peer) status() PeerStatus {
+	s := PeerStatus{ID: p.id, Name: p.name, State: p.state, Since: p.since, LastError: p.lastErr, RTT: p.rtt}
+	if p.config != nil && p.config.Name != "" {
+		s.Name = p.config.Name
+	}
+	if p.current != nil {
+		s.Route, s.Inbound = p.current.route, p.current.inbound
+	}
+	return s
+}
+
+func (p *peer) setState(state, lastErr string) {
+	if p.state != state {
+		p.since = time.Now()
+	}
+	p.state, p.lastErr = state, lastErr
+}
+
+// stop ends the dial loop and the current session.
+func (p *peer) stop() {
+	if p.cancel != nil {
+		p.cancel()
+		p.cancel = nil
+	}
+	if p.current != nil {
+		p.current.sess.Close()
+	}
+}
+
+// startPeerLocked starts dialing a configured peer. e.mu must be held.
+func (e *Engine) startPeerLocked(cfg state.Peer) {
+	p := e.peers[cfg.ID]
+	if p == nil {
+		p = &peer{id: cfg.ID, state: StateIdle, since: time.Now()}
+		e.peers[cfg.ID] = p
+	}
+	p.config = &cfg
+	if p.cancel != nil {
+		p.cancel()
+	}
+
+	ctx, cancel := context.WithCancel(e.ctx)
+	p.cancel = cancel
+	e.goWorker(func() { e.dialLoop(ctx, p, cfg) })
+}
+
+// stopPeerLocked stops dialing a peer that left the state file. e.mu must
+// be held.
+func (e *Engine) stopPeerLocked(id identity.ID) {
+	p := e.peers[id]
+	if p == nil {
+		return
+	}
+	p.stop()
+	p.config = nil
+	delete(e.peers, id)
+}
+
+// dialLoop keeps one session to a configured peer, redialing with backoff
+// whenever there is none.
+func (e *Engine) dialLoop(ctx context.Context, p *peer, cfg state.Peer) {
+	backoff := session.Backoff{}
+	logs := newLogLimiter()
+	for ctx.Err() == nil {
+		if live := e.liveSessionOf(p); live != nil {
+			e.waitSession(ctx, live.sess, &backoff)
+			continue
+		}
+
+		e.setPeerState(p, StateConnecting, "")
+		sess, route, err := e.dialPeer(ctx, cfg)
+		if err != nil {
+			e.setPeerState(p, StateDown, err.Error())
+			if logs.allow(err.Error()) {
+				e.log.Warn("peer unreachable; retrying with backoff", "peer", cfg.ID.Short(), "err", err)
+			}
+			if !sleepCtx(ctx, backoff.Next()) {
+				return
+			}
+			continue
+		}
+
+		logs.reset()
+		e.adoptSession(sess, route, false)
+	}
+}
+
+// waitSession waits for sess to end and resets backoff if it lasted.
+func (e *Engine) waitSession(ctx context.Context, sess *session.Session, backoff *session.Backoff) {
+	start := time.Now()
+	select {
+	case <-sess.Done():
+	case <-ctx.Done():
+		return
+	}
+	if time.Since(start) >= stableSession {
+		backoff.Reset()
+	}
+	sleepCtx(ctx, backoff.Next())
+}
+
+func (e *Engine) liveSessionOf(p *peer) *liveSession {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return p.current
+}
+
+func (e *Engine) setPeerState(p *peer, state, lastErr string) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	p.setState(state, lastErr)
+	e.publishLocked()
+}
+
+// serveInbound runs the responder handshake on conn and adopts the session.
+func (e *Engine) serveInbound(conn net.Conn, route string) {
+	cc, err := channel.Server(e.ctx, conn, e.channelConfig())
+	if err != nil {
+		// Unauthenticated input: log at debug level only.
+		e.log.Debug("inbound handshake failed", "route", route, "err", err)
+		return
+	}
+	sess, err := session.Server(cc, e.sessionCfg)
+	if err != nil {
+		cc.Close()
+		e.log.Warn("starting an inbound session failed", "peer", cc.Peer().ID.Short(), "err", err)
+		return
+	}
+	e.adoptSession(sess, route, true)
+}
+
+// adoptSession makes sess the current session of its peer and serves it.
+// When the peer already has a live session in the other direction, the
+// session dialed by the node with the smaller identifier wins, so two
+// nodes that dial each other at once keep the same one.
+func (e *Engine) adoptSession(sess *session.Session, route string, inbound bool) {
+	remote := sess.Peer()
+
+	e.mu.Lock()
+	if e.closed {
+		e.mu.Unlock()
+		sess.Close()
+		return
+	}
+	p := e.peers[remote.ID]
+	if p == nil {
+		p = &peer{id: remote.ID}
+		e.peers[remote.ID] = p
+	}
+	old := p.current
+	if old != nil && !isDone(old.sess) && old.inbound != inbound && !e.newSessionWins(remote.ID, inbound) {
+		e.mu.Unlock()
+		e.log.Info("closing a duplicate session", "peer", remote.ID.Short(), "route", route)
+		sess.Close()
+		return
+	}
+	live := &liveSession{sess: sess, route: route, inbound: inbound}
+	p.current, p.name, p.rtt = live, remote.DisplayName, 0
+	p.setState(StateUp, "")
+	e.publishLocked()
+	e.mu.Unlock()
+
+	if old != nil {
+		old.sess.Close()
+	}
+	e.log.Info("session up", "peer", remote.ID.Short(), "name", remote.DisplayName, "route", route)
+	e.goWorker(func() { e.measureRTT(p, live) })
+	e.goWorker(func() { e.serveSession(p, live) })
+}
+
+// newSessionWins applies the tie-break between a live session and a new one
+// in the other direction.
+func (e *Engine) newSessionWins(peerID identity.ID, inbound bool) bool {
+	weDialNew := !inbound
+	weAreSmaller := compareIDs(e.identity.ID(), peerID) < 0
+	return weDialNew == weAreSmaller
+}
+
+// serveSession answers the peer's streams until the session ends, then
+// updates the peer.
+func (e *Engine) serveSession(p *peer, live *liveSession) {
+	err := live.sess.Serve(e.handleStream)
+	live.sess.Close()
+
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if p.current != live {
+		return
+	}
+	p.current = nil
+	reason := ""
+	if err != nil {
+		reason = err.Error()
+	}
+	p.setState(StateDown, reason)
+	if p.config == nil {
+		delete(e.peers, p.id)
+	}
+	e.publishLocked()
+	e.log.Info("session down", "peer", p.id.Short(), "route", live.route, "err", err)
+}
+
+// measureRTT refreshes the peer's round-trip time while live is current.
+func (e *Engine) measureRTT(p *peer, live *liveSession) {
+	ticker := time.NewTicker(rttInterval)
+	defer ticker.Stop()
+	for {
+		rtt, err := live.sess.RTT()
+		if err == nil {
+			e.mu.Lock()
+			if p.current == live {
+				p.rtt = rtt
+				e.publishLocked()
+			}
+			e.mu.Unlock()
+		}
+
+		select {
+		case <-ticker.C:
+		case <-live.sess.Done():
+			return
+		}
+	}
+}
+
+func (e *Engine) channelConfig() *channel.Config {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return &channel.Config{Purpose: channel.PurposeSession, Credentials: e.creds}
+}
+
+// Session returns the live session with a peer, for callers that open
+// streams. It fails when there is none right now.
+func (e *Engine) Session(id identity.ID) (*session.Session, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	p := e.peers[id]
+	if p == nil || p.current == nil || isDone(p.current.sess) {
+		return nil, fmt.Errorf("engine: no session with %v right now", id.Short())
+	}
+	return p.current.sess, nil
+}
+
+func isDone(s *session.Session) bool {
+	select {
+	case <-s.Done():
+		return true
+	default:
+		return false
+	}
+}
+
+func compareIDs(a, b identity.ID) int {
+	return bytes.Compare(a[:], b[:])
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
