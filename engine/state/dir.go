@@ -30,7 +30,7 @@ const dirPerm = 0o700
 // Support/Portals on macOS, $XDG_CONFIG_HOME/portals or ~/.config/portals
 // elsewhere. A missing directory is created, with its missing parents, with
 // mode 0700. An existing directory that group or other users can write to is
-// refused, because they could then replace the state file or the socket.
+// rejected, because they could then replace the state file or the socket.
 func ResolveDir(flag string) (string, error) {
 	dir, err := chooseDir(flag)
 	if err != nil {

@@ -106,7 +106,7 @@ func writePID(file *os.File) error {
 }
 
 // readHolder returns the pid recorded in the lock file, or "unknown" when
-// the holder has not written it yet or the file holds something else.
+// the holder has not written it yet or the file contains something else.
 func readHolder(file *os.File) string {
 	raw, err := io.ReadAll(io.LimitReader(io.NewSectionReader(file, 0, maxPIDText), maxPIDText))
 	if err != nil {

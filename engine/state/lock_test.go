@@ -170,6 +170,6 @@ func TestLockFileNamesHolder(t *testing.T) {
 		t.Fatal(err)
 	}
 	if want := strconv.Itoa(os.Getpid()) + "\n"; string(data) != want {
-		t.Errorf("lock file holds %q, want %q", data, want)
+		t.Errorf("lock file contains %q, want %q", data, want)
 	}
 }

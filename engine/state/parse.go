@@ -17,7 +17,7 @@ import (
 // work:
 //   - the content is one JSON object and nothing after it;
 //   - field names match exactly, including case, and appear once;
-//   - a version above Version is refused with a request to upgrade;
+//   - a version above Version is rejected with a request to upgrade;
 //   - the result passes [State.Validate].
 //
 // Every error wraps ErrInvalid. Errors about one value also wrap a
@@ -57,7 +57,7 @@ func parse(data []byte) (*State, error) {
 	return &s, nil
 }
 
-// checkNewer refuses a file whose version is above Version. It ignores
+// checkNewer rejects a file whose version is above Version. It ignores
 // every other problem, which checkShape reports.
 func checkNewer(data []byte) error {
 	var head struct {

@@ -13,7 +13,7 @@ import (
 const FileName = "state.json"
 
 // Version is the only state file version this build reads and writes. A
-// file with a higher version was written by a newer Portals and is refused
+// file with a higher version was written by a newer Portals and is rejected
 // rather than rewritten without the fields this build does not know.
 const Version = 1
 

@@ -48,7 +48,8 @@ func (w *Watcher) Done() <-chan struct{} {
 // After an invalid edit or a removal, the next valid content calls
 // onChange even if it equals the running state, so that the caller can
 // clear the error it shows. The callbacks run one at a time on the
-// watcher's goroutine and delay further reloads until they return.
+// watcher's goroutine and delay further reloads until they return. They
+// may call Save and Load.
 //
 // NOTE: an outside edit that lands less than Debounce before the Store's
 // own Save is overwritten by that Save and never reported. The engine is
