@@ -1,9 +1,11 @@
 package engine
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"slices"
 
 	"github.com/portalsapp/portals/engine/channel"
@@ -31,8 +33,34 @@ func (e *Engine) applyLocked(st *state.State) error {
 	e.creds = creds
 	e.applyRelaysLocked(st.Relays)
 	e.applyPeersLocked(st.Peers)
+	e.applyInletsLocked(st.Inlets)
 	e.publishLocked()
 	return nil
+}
+
+// applyInletsLocked starts inlets new in the state and stops the ones
+// gone from it. A changed inlet is restarted. e.mu must be held.
+func (e *Engine) applyInletsLocked(inlets []state.Inlet) {
+	wanted := make(map[string]state.Inlet)
+	for _, in := range inlets {
+		wanted[in.Name] = in
+	}
+	for name, in := range e.inlets {
+		if w, ok := wanted[name]; !ok || w != in.config {
+			in.stop()
+			delete(e.inlets, name)
+		}
+	}
+	for name, w := range wanted {
+		if _, ok := e.inlets[name]; ok {
+			continue
+		}
+		var ln *net.TCPListener
+		if e.bound != nil && e.bound.Addr().(*net.TCPAddr).Port == w.Port {
+			ln, e.bound = e.bound, nil
+		}
+		e.startInletLocked(w, ln)
+	}
 }
 
 // startListenersLocked opens listeners for the addresses not open yet and
@@ -107,40 +135,81 @@ func (e *Engine) AddRelay(ctx context.Context, link string) error {
 	if err != nil {
 		return err
 	}
+	old, _ := e.vault.Get(relaySecretName(l.RelayID))
 	if err := e.vault.Set(relaySecretName(l.RelayID), l.Secret[:]); err != nil {
 		return fmt.Errorf("engine: storing the relay secret: %w", err)
 	}
+	if !bytes.Equal(old, l.Secret[:]) {
+		// The state entry holds no secret, so a new secret alone would
+		// not restart the registration until its next retry.
+		defer e.restartRelay(l.RelayID)
+	}
 
-	return e.updateState(func(st *state.State) {
+	return e.updateState(func(st *state.State) error {
 		entry := state.Relay{Addr: l.Addr, ID: l.RelayID}
 		for i, r := range st.Relays {
 			if r.ID == l.RelayID {
 				st.Relays[i] = entry
-				return
+				return nil
 			}
 		}
 		st.Relays = append(st.Relays, entry)
+		return nil
 	})
+}
+
+// restartRelay restarts the registration loop of relay id, if it runs.
+func (e *Engine) restartRelay(id identity.ID) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if r := e.relays[id]; r != nil && !e.closed {
+		r.stop()
+		e.startRelayLocked(r.config)
+	}
 }
 
 // AddPeer adds or replaces a peer in the state file and starts dialing it.
 func (e *Engine) AddPeer(p state.Peer) error {
-	return e.updateState(func(st *state.State) {
+	return e.updateState(func(st *state.State) error {
 		for i, old := range st.Peers {
 			if old.ID == p.ID {
 				st.Peers[i] = p
-				return
+				return nil
 			}
 		}
 		st.Peers = append(st.Peers, p)
+		return nil
 	})
 }
 
-// updateState applies change to a copy of the running state, saves it and
-// applies it. On error nothing changes.
-func (e *Engine) updateState(change func(*state.State)) error {
+// updateStateBound is updateState for a change that adds an inlet whose
+// listener the caller has already bound: the inlet takes ln over. On error
+// ln stays with the caller.
+func (e *Engine) updateStateBound(ln *net.TCPListener, change func(*state.State) error) error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	e.bound = ln
+	err := e.updateStateLocked(change)
+	if e.bound != nil {
+		// No inlet took the listener.
+		e.bound = nil
+		if err == nil {
+			err = errors.New("engine: internal error: the new inlet did not take its listener")
+		}
+	}
+	return err
+}
+
+// updateState applies change to a copy of the running state, then applies
+// and saves the result. change runs with e.mu held. If change or any later
+// step fails, nothing changes.
+func (e *Engine) updateState(change func(*state.State) error) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.updateStateLocked(change)
+}
+
+func (e *Engine) updateStateLocked(change func(*state.State) error) error {
 	if e.closed {
 		return errors.New("engine: closed")
 	}
@@ -149,7 +218,9 @@ func (e *Engine) updateState(change func(*state.State)) error {
 	if err != nil {
 		return err
 	}
-	change(next)
+	if err := change(next); err != nil {
+		return err
+	}
 	if err := next.Validate(); err != nil {
 		return err
 	}

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"os"
 	"os/user"
 	"sync"
@@ -41,7 +42,26 @@ type Options struct {
 	// detected within three intervals. Zero means the session default
 	// (5 s, so 15 s to detect).
 	KeepAliveInterval time.Duration
+
+	// DialTimeout bounds an outlet's dial to a service target. Zero means
+	// portal.DefaultDialTimeout.
+	DialTimeout time.Duration
+
+	// OpenTimeout bounds how long an inlet connection waits for the
+	// sharer to answer, session setup included. Zero means
+	// DefaultOpenTimeout.
+	OpenTimeout time.Duration
+
+	// IdleTimeout, when positive, resets portal connections that carry no
+	// byte in either direction for that long. Zero keeps idle connections
+	// open; keepalive still detects a dead peer.
+	IdleTimeout time.Duration
 }
+
+// DefaultOpenTimeout is the default Options.OpenTimeout. It exceeds the
+// outlet's default dial timeout, so a refusal from the outlet arrives
+// before the inlet gives up.
+const DefaultOpenTimeout = 15 * time.Second
 
 // Engine is a running node. Its methods are safe for concurrent use.
 type Engine struct {
@@ -52,20 +72,27 @@ type Engine struct {
 	vault      vault.Vault
 	identity   *identity.Identity
 	store      *state.Store
+	watcher    *state.Watcher // set by open
 	sessionCfg *session.Config
 	ctx        context.Context // cancelled by Close
 	cancel     context.CancelFunc
 	workers    sync.WaitGroup
 
-	mu          sync.Mutex // guards the fields below
-	closed      bool
-	state       *state.State
-	creds       *channel.Credentials
-	listeners   map[string]*listener
-	relays      map[identity.ID]*relayLink
-	peers       map[identity.ID]*peer
-	subscribers map[chan *Snapshot]struct{}
-	snapshot    *Snapshot
+	mu        sync.Mutex // guards the fields below
+	closed    bool
+	state     *state.State
+	creds     *channel.Credentials
+	listeners map[string]*listener
+	relays    map[identity.ID]*relayLink
+	peers     map[identity.ID]*peer
+	inlets    map[string]*inlet
+	conns     map[streamKey]*liveConn
+	// pendingResets holds reset requests for streams not registered yet.
+	pendingResets map[streamKey]time.Time
+	refusalLogs   map[string]*logLimiter
+	bound         *net.TCPListener // an inlet listener handed over by updateStateBound
+	subscribers   map[chan *Snapshot]struct{}
+	snapshot      *Snapshot
 }
 
 // Start opens the state directory, takes its lock, loads or creates the
@@ -73,12 +100,19 @@ type Engine struct {
 // peers as the state file says. The engine runs until Close.
 func Start(ctx context.Context, opts Options) (*Engine, error) {
 	e := &Engine{
-		opts:        opts,
-		log:         opts.Logger,
-		listeners:   make(map[string]*listener),
-		relays:      make(map[identity.ID]*relayLink),
-		peers:       make(map[identity.ID]*peer),
-		subscribers: make(map[chan *Snapshot]struct{}),
+		opts:          opts,
+		log:           opts.Logger,
+		listeners:     make(map[string]*listener),
+		relays:        make(map[identity.ID]*relayLink),
+		peers:         make(map[identity.ID]*peer),
+		inlets:        make(map[string]*inlet),
+		conns:         make(map[streamKey]*liveConn),
+		pendingResets: make(map[streamKey]time.Time),
+		refusalLogs:   make(map[string]*logLimiter),
+		subscribers:   make(map[chan *Snapshot]struct{}),
+	}
+	if opts.OpenTimeout <= 0 {
+		e.opts.OpenTimeout = DefaultOpenTimeout
 	}
 	if e.log == nil {
 		e.log = slog.Default()
@@ -86,8 +120,7 @@ func Start(ctx context.Context, opts Options) (*Engine, error) {
 	e.ctx, e.cancel = context.WithCancel(context.Background())
 
 	if err := e.open(); err != nil {
-		e.cancel()
-		e.releaseResources()
+		e.shutdown()
 		return nil, err
 	}
 	return e, nil
@@ -166,7 +199,8 @@ func (e *Engine) watchState() error {
 	onError := func(err error) {
 		e.log.Error("state file edit rejected; the running state is kept", "err", err)
 	}
-	_, err := e.store.Watch(e.ctx, onChange, onError)
+	w, err := e.store.Watch(e.ctx, onChange, onError)
+	e.watcher = w
 	return err
 }
 
@@ -179,10 +213,18 @@ func (e *Engine) ID() identity.ID {
 // state directory.
 func (e *Engine) Close() error {
 	e.mu.Lock()
-	if e.closed {
-		e.mu.Unlock()
+	closed := e.closed
+	e.mu.Unlock()
+	if closed {
 		return errors.New("engine: already closed")
 	}
+	return e.shutdown()
+}
+
+// shutdown stops everything that runs and releases the state directory.
+// Start uses it to undo a partial start.
+func (e *Engine) shutdown() error {
+	e.mu.Lock()
 	e.closed = true
 	for _, l := range e.listeners {
 		l.close()
@@ -193,14 +235,21 @@ func (e *Engine) Close() error {
 	for _, p := range e.peers {
 		p.stop()
 	}
+	for _, in := range e.inlets {
+		in.stop()
+	}
 	for ch := range e.subscribers {
 		close(ch)
 		delete(e.subscribers, ch)
 	}
 	e.mu.Unlock()
 
+	e.abortConns(func(*liveConn) bool { return true })
 	e.cancel()
 	e.workers.Wait()
+	if e.watcher != nil {
+		<-e.watcher.Done()
+	}
 	return e.releaseResources()
 }
 

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"sync"
 	"time"
 
 	"github.com/portalsapp/portals/engine/channel"
@@ -35,6 +36,8 @@ const (
 // guarded by Engine.mu.
 type peer struct {
 	id     identity.ID
+	dialMu sync.Mutex // serializes dials to this peer; not guarded by Engine.mu
+
 	config *state.Peer        // nil for a peer known only from inbound sessions
 	cancel context.CancelFunc // stops the dial loop; nil when not dialing
 
@@ -117,27 +120,70 @@ func (e *Engine) dialLoop(ctx context.Context, p *peer, cfg state.Peer) {
 	backoff := session.Backoff{}
 	logs := newLogLimiter()
 	for ctx.Err() == nil {
-		if live := e.liveSessionOf(p); live != nil {
-			e.waitSession(ctx, live.sess, &backoff)
-			continue
-		}
-
-		e.setPeerState(p, StateConnecting, "")
-		sess, route, err := e.dialPeer(ctx, cfg)
+		sess, err := e.sessionWith(ctx, cfg)
 		if err != nil {
-			e.setPeerState(p, StateDown, err.Error())
 			if logs.allow(err.Error()) {
 				e.log.Warn("peer unreachable; retrying with backoff", "peer", cfg.ID.Short(), "err", err)
 			}
-			if !sleepCtx(ctx, backoff.Next()) {
-				return
-			}
+			sleepCtx(ctx, backoff.Next())
 			continue
 		}
 
 		logs.reset()
-		e.adoptSession(sess, route, false)
+		e.waitSession(ctx, sess, &backoff)
 	}
+}
+
+// sessionFor returns the live session with a peer from the state file,
+// dialing it now when there is none.
+func (e *Engine) sessionFor(ctx context.Context, id identity.ID) (*session.Session, error) {
+	e.mu.Lock()
+	p := e.peers[id]
+	var cfg *state.Peer
+	if p != nil {
+		cfg = p.config
+	}
+	e.mu.Unlock()
+
+	if cfg == nil {
+		return nil, fmt.Errorf("engine: no route to %v is known; accept an invitation from it again", id.Short())
+	}
+	return e.sessionWith(ctx, *cfg)
+}
+
+// sessionWith returns the live session with cfg's peer, or dials one over
+// cfg's routes. Concurrent callers for one peer share a single dial.
+func (e *Engine) sessionWith(ctx context.Context, cfg state.Peer) (*session.Session, error) {
+	p := e.peerEntry(cfg.ID)
+	p.dialMu.Lock()
+	defer p.dialMu.Unlock()
+
+	if live := e.liveSessionOf(p); live != nil && !isDone(live.sess) {
+		return live.sess, nil
+	}
+	e.setPeerState(p, StateConnecting, "")
+	sess, route, err := e.dialPeer(ctx, cfg)
+	if err != nil {
+		e.setPeerState(p, StateDown, err.Error())
+		return nil, err
+	}
+	if current := e.adoptSession(sess, route, false); current != nil {
+		return current, nil
+	}
+	return nil, fmt.Errorf("engine: the session with %v closed at once", cfg.ID.Short())
+}
+
+// peerEntry returns the tracked peer for id, creating an entry without
+// configuration when there is none.
+func (e *Engine) peerEntry(id identity.ID) *peer {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	p := e.peers[id]
+	if p == nil {
+		p = &peer{id: id, state: StateIdle, since: time.Now()}
+		e.peers[id] = p
+	}
+	return p
 }
 
 // waitSession waits for sess to end and resets backoff if it lasted.
@@ -184,18 +230,21 @@ func (e *Engine) serveInbound(conn net.Conn, route string) {
 	e.adoptSession(sess, route, true)
 }
 
-// adoptSession makes sess the current session of its peer and serves it.
-// When the peer already has a live session in the other direction, the
-// session dialed by the node with the smaller identifier wins, so two
+// adoptSession makes sess the current session of its peer and serves it,
+// and returns the peer's current session afterwards (nil if the engine
+// closed). When the peer already has a live session, the new one replaces
+// it only if the peer dialed both (a restarted peer dials again), or if
+// they go in opposite directions and the tie-break picks the new one:
+// the session dialed by the node with the smaller identifier wins, so two
 // nodes that dial each other at once keep the same one.
-func (e *Engine) adoptSession(sess *session.Session, route string, inbound bool) {
+func (e *Engine) adoptSession(sess *session.Session, route string, inbound bool) *session.Session {
 	remote := sess.Peer()
 
 	e.mu.Lock()
 	if e.closed {
 		e.mu.Unlock()
 		sess.Close()
-		return
+		return nil
 	}
 	p := e.peers[remote.ID]
 	if p == nil {
@@ -203,11 +252,11 @@ func (e *Engine) adoptSession(sess *session.Session, route string, inbound bool)
 		e.peers[remote.ID] = p
 	}
 	old := p.current
-	if old != nil && !isDone(old.sess) && old.inbound != inbound && !e.newSessionWins(remote.ID, inbound) {
+	if old != nil && !isDone(old.sess) && !e.replaces(old, inbound, remote.ID) {
 		e.mu.Unlock()
 		e.log.Info("closing a duplicate session", "peer", remote.ID.Short(), "route", route)
 		sess.Close()
-		return
+		return old.sess
 	}
 	live := &liveSession{sess: sess, route: route, inbound: inbound}
 	p.current, p.name, p.rtt = live, remote.DisplayName, 0
@@ -221,11 +270,14 @@ func (e *Engine) adoptSession(sess *session.Session, route string, inbound bool)
 	e.log.Info("session up", "peer", remote.ID.Short(), "name", remote.DisplayName, "route", route)
 	e.goWorker(func() { e.measureRTT(p, live) })
 	e.goWorker(func() { e.serveSession(p, live) })
+	return sess
 }
 
-// newSessionWins applies the tie-break between a live session and a new one
-// in the other direction.
-func (e *Engine) newSessionWins(peerID identity.ID, inbound bool) bool {
+// replaces decides whether a new session replaces the live session old.
+func (e *Engine) replaces(old *liveSession, inbound bool, peerID identity.ID) bool {
+	if old.inbound == inbound {
+		return inbound
+	}
 	weDialNew := !inbound
 	weAreSmaller := compareIDs(e.identity.ID(), peerID) < 0
 	return weDialNew == weAreSmaller
@@ -234,7 +286,7 @@ func (e *Engine) newSessionWins(peerID identity.ID, inbound bool) bool {
 // serveSession answers the peer's streams until the session ends, then
 // updates the peer.
 func (e *Engine) serveSession(p *peer, live *liveSession) {
-	err := live.sess.Serve(e.handleStream)
+	err := live.sess.Serve(e.streamHandler(live.sess))
 	live.sess.Close()
 
 	e.mu.Lock()

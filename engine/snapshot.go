@@ -17,6 +17,42 @@ type Snapshot struct {
 	Listen      []string      `json:"listen"`
 	Relays      []RelayStatus `json:"relays"`
 	Peers       []PeerStatus  `json:"peers"`
+
+	Services []ServiceStatus `json:"services"` // shared by this node
+	Inlets   []InletStatus   `json:"inlets"`   // shared with this node
+}
+
+// ServiceStatus is a service this node shares.
+type ServiceStatus struct {
+	Name        string         `json:"name"`
+	Target      string         `json:"target"`
+	Access      []AccessStatus `json:"access"`
+	Connections int            `json:"connections"` // live portal connections
+	Invitations int            `json:"invitations"` // open invitations with uses left
+}
+
+// AccessStatus is one identity allowed to use a service.
+type AccessStatus struct {
+	ID          identity.ID `json:"id"`
+	Name        string      `json:"name,omitempty"`
+	Added       time.Time   `json:"added"`
+	Connections int         `json:"connections"`
+}
+
+// InletStatus is a service shared with this node.
+type InletStatus struct {
+	Name        string        `json:"name"`
+	Service     string        `json:"service"`
+	Peer        identity.ID   `json:"peer"`
+	PeerName    string        `json:"peer_name,omitempty"`
+	Addr        string        `json:"addr"` // 127.0.0.1:port
+	State       string        `json:"state"`
+	LastError   string        `json:"last_error,omitempty"`
+	Route       string        `json:"route,omitempty"`
+	RTT         time.Duration `json:"rtt_ns,omitempty"`
+	Connections int           `json:"connections"`
+	BytesIn     int64         `json:"bytes_in"`  // received from the sharer
+	BytesOut    int64         `json:"bytes_out"` // sent to the sharer
 }
 
 // Connection states shown for relays and peers.

@@ -22,9 +22,17 @@ type command struct {
 
 func commands() []*command {
 	return []*command{
+		shareCommand(),
+		unshareCommand(),
+		inviteCommand(),
+		acceptCommand(),
+		lsCommand(),
+		revokeCommand(),
+		removeCommand(),
 		upCommand(),
 		idCommand(),
 		relayCommand(),
+		demoCommand(),
 		versionCommand(),
 	}
 }
@@ -93,17 +101,34 @@ func newFlagSet(c *command, stderr io.Writer) *flag.FlagSet {
 	return fs
 }
 
-// parseFlags parses args and rejects positional arguments beyond maxArgs.
+// parseFlags parses args, with flags allowed before, between and after
+// the positional arguments, and rejects positional arguments beyond
+// maxArgs. After it, fs.Args() holds the positional arguments only.
 func parseFlags(fs *flag.FlagSet, args []string, maxArgs int) error {
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
+	var positional []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return err
+			}
+			return usageError{err.Error()}
 		}
-		return usageError{err.Error()}
+		rest := fs.Args()
+		if len(rest) == 0 {
+			break
+		}
+		if consumed := len(args) - len(rest); consumed > 0 && args[consumed-1] == "--" {
+			positional = append(positional, rest...)
+			break
+		}
+		positional = append(positional, rest[0])
+		args = rest[1:]
 	}
-	if fs.NArg() > maxArgs {
-		return usageError{fmt.Sprintf("unexpected arguments: %s", strings.Join(fs.Args()[maxArgs:], " "))}
+
+	if len(positional) > maxArgs {
+		return usageError{fmt.Sprintf("unexpected arguments: %s", strings.Join(positional[maxArgs:], " "))}
 	}
+	fs.Parse(append([]string{"--"}, positional...))
 	return nil
 }
 

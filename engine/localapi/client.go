@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"syscall"
 
@@ -90,4 +91,46 @@ func (c *Client) call(ctx context.Context, method, path string, body, out any) e
 		return fmt.Errorf("localapi: decoding the engine's answer to %s: %w", path, err)
 	}
 	return nil
+}
+
+// Share shares a service.
+func (c *Client) Share(ctx context.Context, name, target string) (*engine.Snapshot, error) {
+	var snap engine.Snapshot
+	err := c.call(ctx, http.MethodPost, "/v1/services", ShareRequest{Name: name, Target: target}, &snap)
+	return &snap, err
+}
+
+// Unshare stops sharing a service.
+func (c *Client) Unshare(ctx context.Context, name string) (*engine.Snapshot, error) {
+	var snap engine.Snapshot
+	err := c.call(ctx, http.MethodDelete, "/v1/services/"+url.PathEscape(name), nil, &snap)
+	return &snap, err
+}
+
+// Invite creates an invitation link to a service.
+func (c *Client) Invite(ctx context.Context, name string, req InviteRequest) (*InviteResponse, error) {
+	var resp InviteResponse
+	err := c.call(ctx, http.MethodPost, "/v1/services/"+url.PathEscape(name)+"/invitations", req, &resp)
+	return &resp, err
+}
+
+// Revoke removes someone from a service's access list.
+func (c *Client) Revoke(ctx context.Context, name, who string) (*RevokeResponse, error) {
+	var resp RevokeResponse
+	err := c.call(ctx, http.MethodPost, "/v1/services/"+url.PathEscape(name)+"/revoke", RevokeRequest{Who: who}, &resp)
+	return &resp, err
+}
+
+// Accept redeems an invitation link and creates its inlet.
+func (c *Client) Accept(ctx context.Context, link string, port int) (*engine.AcceptResult, error) {
+	var resp engine.AcceptResult
+	err := c.call(ctx, http.MethodPost, "/v1/accept", AcceptRequest{Link: link, Port: port}, &resp)
+	return &resp, err
+}
+
+// Remove deletes an accepted service.
+func (c *Client) Remove(ctx context.Context, name string) (*engine.Snapshot, error) {
+	var snap engine.Snapshot
+	err := c.call(ctx, http.MethodDelete, "/v1/inlets/"+url.PathEscape(name), nil, &snap)
+	return &snap, err
 }

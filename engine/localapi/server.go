@@ -8,7 +8,6 @@
 package localapi
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -19,8 +18,6 @@ import (
 	"path/filepath"
 	"syscall"
 	"time"
-
-	"github.com/portalsapp/portals/engine"
 )
 
 // SocketName is the file name of the socket inside the state directory.
@@ -28,12 +25,6 @@ const SocketName = "engine.sock"
 
 // maxRequestBody bounds a request body, in bytes.
 const maxRequestBody = 64 << 10
-
-// Backend is what the API exposes; *engine.Engine implements it.
-type Backend interface {
-	Snapshot() *engine.Snapshot
-	AddRelay(ctx context.Context, link string) error
-}
 
 // Server serves the local API for one engine.
 type Server struct {
@@ -79,13 +70,6 @@ func (s *Server) Close() error {
 	return err
 }
 
-func (s *Server) routes() http.Handler {
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /v1/snapshot", s.handleSnapshot)
-	mux.HandleFunc("POST /v1/relays", s.handleAddRelay)
-	return s.rejectBrowsers(mux)
-}
-
 // rejectBrowsers refuses any request with an Origin header: the CLI never
 // sends one, and a web page must not drive the engine.
 func (s *Server) rejectBrowsers(next http.Handler) http.Handler {
@@ -109,8 +93,7 @@ type AddRelayRequest struct {
 
 func (s *Server) handleAddRelay(w http.ResponseWriter, r *http.Request) {
 	var req AddRelayRequest
-	if err := decodeBody(r, &req); err != nil {
-		writeError(w, http.StatusBadRequest, err)
+	if !decode(w, r, &req) {
 		return
 	}
 

@@ -15,8 +15,8 @@ import (
 //	header: version (1 byte) | kind (1 byte) | value length (2 bytes, big-endian) | value
 //	response: status (1 byte) | reason length (2 bytes, big-endian) | reason (UTF-8)
 //
-// The value is the service name for KindPortal and the invitation secret for
-// KindRedeem. Every length is checked against its limit before anything is
+// The value is the service name for KindPortal, the invitation secret for
+// KindRedeem and the 4-byte big-endian stream ID for KindReset. Every length is checked against its limit before anything is
 // allocated for it.
 
 // HeaderVersion is the header layout version, the first byte of every
@@ -35,6 +35,13 @@ const (
 	// KindRedeem (2) redeems an invitation; the header value is the
 	// invitation secret.
 	KindRedeem Kind = 2
+
+	// KindReset (3) asks the acceptor to abort the stream with the ID in
+	// the header value, as a TCP reset would: yamux v0.1.2 can send a
+	// stream FIN but no reset, and a portal must never turn a reset into
+	// a clean end of stream. The acceptor responds after the abort, so
+	// the opener may close the stream once the response arrives.
+	KindReset Kind = 3
 )
 
 // Status is the acceptor's response to a header. It is the first byte of an
@@ -79,6 +86,9 @@ const (
 	// MaxSecretSize limits a KindRedeem header value.
 	MaxSecretSize = 64
 
+	// streamIDSize is the size of a KindReset header value.
+	streamIDSize = 4
+
 	// maxValueSize limits any header value, including one of an unknown
 	// kind, which is read only to be discarded.
 	maxValueSize = 256
@@ -105,6 +115,7 @@ var (
 var kindNames = map[Kind]string{
 	KindPortal: "portal",
 	KindRedeem: "redeem",
+	KindReset:  "reset",
 }
 
 var statusNames = map[Status]string{
@@ -152,9 +163,10 @@ func (Secret) LogValue() slog.Value { return slog.StringValue("[redacted]") }
 // Header is the first message on a stream. Service is set for KindPortal
 // and Secret for KindRedeem; the other field stays empty.
 type Header struct {
-	Kind    Kind
-	Service string
-	Secret  Secret
+	Kind     Kind
+	Service  string
+	Secret   Secret
+	StreamID uint32 // KindReset only
 }
 
 // PortalHeader returns the header of a portal stream to service.
@@ -165,6 +177,11 @@ func PortalHeader(service string) Header {
 // RedeemHeader returns the header of a stream that redeems secret.
 func RedeemHeader(secret Secret) Header {
 	return Header{Kind: KindRedeem, Secret: secret}
+}
+
+// ResetHeader returns the header that asks the peer to abort stream id.
+func ResetHeader(id uint32) Header {
+	return Header{Kind: KindReset, StreamID: id}
 }
 
 // LogValue shows the kind and the service, never the secret.
@@ -190,8 +207,10 @@ func (h Header) value() ([]byte, int, error) {
 		return []byte(h.Service), MaxServiceNameSize, nil
 	case KindRedeem:
 		return h.Secret, MaxSecretSize, nil
+	case KindReset:
+		return binary.BigEndian.AppendUint32(nil, h.StreamID), streamIDSize, nil
 	}
-	return nil, 0, fmt.Errorf("%w %d: use KindPortal or KindRedeem", errUnknownKind, byte(h.Kind))
+	return nil, 0, fmt.Errorf("%w %d: use KindPortal, KindRedeem or KindReset", errUnknownKind, byte(h.Kind))
 }
 
 // appendHeader appends the wire form of h. It fails on an unknown kind, an
@@ -243,6 +262,8 @@ func kindLimit(k Kind) int {
 		return MaxServiceNameSize
 	case KindRedeem:
 		return MaxSecretSize
+	case KindReset:
+		return streamIDSize
 	}
 	return maxValueSize
 }
@@ -253,6 +274,11 @@ func fillHeader(h Header, value []byte) (Header, error) {
 		h.Service = string(value)
 	case KindRedeem:
 		h.Secret = value
+	case KindReset:
+		if len(value) != streamIDSize {
+			return h, fmt.Errorf("%w: reset value is %d bytes, want %d", ErrMalformed, len(value), streamIDSize)
+		}
+		h.StreamID = binary.BigEndian.Uint32(value)
 	default:
 		return h, fmt.Errorf("%w %d", errUnknownKind, byte(h.Kind))
 	}

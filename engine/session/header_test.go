@@ -20,6 +20,7 @@ func TestWireValues(t *testing.T) {
 		{"HeaderVersion", HeaderVersion, 1},
 		{"KindPortal", byte(KindPortal), 1},
 		{"KindRedeem", byte(KindRedeem), 2},
+		{"KindReset", byte(KindReset), 3},
 		{"StatusOK", byte(StatusOK), 1},
 		{"StatusDenied", byte(StatusDenied), 2},
 		{"StatusUnknownService", byte(StatusUnknownService), 3},
@@ -34,7 +35,7 @@ func TestWireValues(t *testing.T) {
 			t.Errorf("%s = %d, want %d", v.name, v.got, v.want)
 		}
 	}
-	if len(statusNames) != 8 || len(kindNames) != 2 {
+	if len(statusNames) != 8 || len(kindNames) != 3 {
 		t.Errorf("%d statuses and %d kinds have names; update this test with the new wire values", len(statusNames), len(kindNames))
 	}
 
@@ -42,7 +43,7 @@ func TestWireValues(t *testing.T) {
 		StatusOK.String(): "ok", StatusDenied.String(): "denied", StatusUnknownService.String(): "unknown-service",
 		StatusUnreachable.String(): "unreachable", StatusExpired.String(): "expired", StatusUsed.String(): "used",
 		StatusUnknownKind.String(): "unknown-kind", StatusMalformed.String(): "malformed",
-		KindPortal.String(): "portal", KindRedeem.String(): "redeem", Status(0).String(): "status(0)",
+		KindPortal.String(): "portal", KindRedeem.String(): "redeem", KindReset.String(): "reset", Status(0).String(): "status(0)",
 	}
 	for got, want := range names {
 		if got != want {
@@ -60,6 +61,14 @@ func TestWireLayout(t *testing.T) {
 		t.Errorf("portal db header = %x, want %x", wire, want)
 	}
 
+	reset, err := appendHeader(nil, ResetHeader(0x01020304))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []byte{1, 3, 0, 4, 1, 2, 3, 4}; !bytes.Equal(reset, want) {
+		t.Errorf("reset header = %x, want %x", reset, want)
+	}
+
 	response := appendResponse(nil, StatusUnreachable, "refused")
 	if want := append([]byte{4, 0, 7}, "refused"...); !bytes.Equal(response, want) {
 		t.Errorf("unreachable response = %x, want %x", response, want)
@@ -67,13 +76,13 @@ func TestWireLayout(t *testing.T) {
 }
 
 func TestHeaderRoundTrip(t *testing.T) {
-	for _, h := range []Header{PortalHeader("db"), PortalHeader(strings.Repeat("s", MaxServiceNameSize)), RedeemHeader(Secret("0123456789abcdef"))} {
+	for _, h := range []Header{PortalHeader("db"), PortalHeader(strings.Repeat("s", MaxServiceNameSize)), RedeemHeader(Secret("0123456789abcdef")), ResetHeader(0xdeadbeef)} {
 		wire, err := appendHeader(nil, h)
 		if err != nil {
 			t.Fatalf("encoding %s: %v", h, err)
 		}
 		got, err := readHeader(bytes.NewReader(wire))
-		if err != nil || got.Kind != h.Kind || got.Service != h.Service || !bytes.Equal(got.Secret, h.Secret) {
+		if err != nil || got.Kind != h.Kind || got.Service != h.Service || !bytes.Equal(got.Secret, h.Secret) || got.StreamID != h.StreamID {
 			t.Errorf("round trip of %s = %s, %v", h, got, err)
 		}
 	}

@@ -41,6 +41,10 @@ func newStream(raw *yamux.Stream, peer channel.Peer, h Header) *Stream {
 // Peer returns the authenticated peer at the other end.
 func (s *Stream) Peer() channel.Peer { return s.peer }
 
+// ID returns the stream's yamux ID, which both ends share; a KindReset
+// header names a stream by it.
+func (s *Stream) ID() uint32 { return s.raw.StreamID() }
+
 // Header returns the header the stream was opened with.
 func (s *Stream) Header() Header { return s.header }
 

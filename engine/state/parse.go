@@ -87,6 +87,20 @@ func (s *State) normalize() {
 	if len(s.Peers) == 0 {
 		s.Peers = nil
 	}
+	if len(s.Services) == 0 {
+		s.Services = nil
+	}
+	if len(s.Inlets) == 0 {
+		s.Inlets = nil
+	}
+	for i := range s.Services {
+		if len(s.Services[i].Access) == 0 {
+			s.Services[i].Access = nil
+		}
+		if len(s.Services[i].Invitations) == 0 {
+			s.Services[i].Invitations = nil
+		}
+	}
 }
 
 // checkShape walks the JSON tokens of data alongside the State type. It

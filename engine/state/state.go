@@ -33,6 +33,9 @@ type State struct {
 	Listen      []string `json:"listen,omitempty"` // host:port on which to accept direct sessions
 	Relays      []Relay  `json:"relays,omitempty"` // relays this node registers with
 	Peers       []Peer   `json:"peers,omitempty"`  // nodes this node dials
+
+	Services []Service `json:"services,omitempty"` // services this node shares
+	Inlets   []Inlet   `json:"inlets,omitempty"`   // services shared with this node
 }
 
 // Relay is a relay this node registers with. Its registration secret lives

@@ -42,7 +42,13 @@ func (s *State) validate() error {
 	if err := checkRelays(s.Relays); err != nil {
 		return err
 	}
-	return checkPeers(s.Peers)
+	if err := checkPeers(s.Peers); err != nil {
+		return err
+	}
+	if err := checkServices(s.Services); err != nil {
+		return err
+	}
+	return checkInlets(s.Inlets, s.Peers)
 }
 
 func checkListen(addrs []string) error {

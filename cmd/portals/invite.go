@@ -1,0 +1,137 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/portalsapp/portals/engine/localapi"
+)
+
+func inviteCommand() *command {
+	c := &command{name: "invite", usage: "invite NAME [--uses N] [--expires DURATION]", shortHelp: "Create an invitation link to a shared service"}
+	c.run = func(args []string, stdout, stderr io.Writer) error {
+		var cf clientFlags
+		var uses int
+		var expires time.Duration
+		fs := newFlagSet(c, stderr)
+		cf.register(fs)
+		fs.IntVar(&uses, "uses", 1, "how many people can redeem the link (1 to 1000)")
+		fs.DurationVar(&expires, "expires", 7*24*time.Hour, "how long the link stays valid, such as 30m, 12h or 168h (1m to 8760h)")
+		if err := parseFlags(fs, args, 1); err != nil {
+			return err
+		}
+		if err := needArgs(fs, 1, "NAME"); err != nil {
+			return err
+		}
+
+		client, err := cf.client()
+		if err != nil {
+			return err
+		}
+		ctx, cancel := apiContext(apiTimeout)
+		defer cancel()
+		resp, err := client.Invite(ctx, fs.Arg(0), localapi.InviteRequest{Uses: uses, Expires: expires.String()})
+		if err != nil {
+			return err
+		}
+		return cf.output(stdout, resp, func() {
+			fmt.Fprintln(stdout, resp.Link)
+			fmt.Fprintf(stderr, "send this link to your teammate; it works %d time(s) until %s\nthey run: portals accept LINK\n",
+				resp.Uses, resp.Expires.Local().Format("2006-01-02 15:04"))
+		})
+	}
+	return c
+}
+
+func acceptCommand() *command {
+	c := &command{name: "accept", usage: "accept LINK [--port N]", shortHelp: "Redeem an invitation and make the service appear on 127.0.0.1"}
+	c.run = func(args []string, stdout, stderr io.Writer) error {
+		var cf clientFlags
+		var port int
+		fs := newFlagSet(c, stderr)
+		cf.register(fs)
+		fs.IntVar(&port, "port", 0, "local port on 127.0.0.1 for the service (default: a free port, kept across restarts)")
+		if err := parseFlags(fs, args, 1); err != nil {
+			return err
+		}
+		if err := needArgs(fs, 1, "LINK (in quotes if your shell splits it)"); err != nil {
+			return err
+		}
+
+		client, err := cf.client()
+		if err != nil {
+			return err
+		}
+		ctx, cancel := apiContext(acceptTimeout)
+		defer cancel()
+		result, err := client.Accept(ctx, fs.Arg(0), port)
+		if err != nil {
+			return err
+		}
+		return cf.output(stdout, result, func() {
+			fmt.Fprintf(stdout, "%s from %s is now at %s\n", result.Service, result.Peer.Short(), result.Addr)
+		})
+	}
+	return c
+}
+
+func revokeCommand() *command {
+	c := &command{name: "revoke", usage: "revoke NAME WHO", shortHelp: "Remove someone's access to a service and cut their connections"}
+	c.run = func(args []string, stdout, stderr io.Writer) error {
+		var cf clientFlags
+		fs := newFlagSet(c, stderr)
+		cf.register(fs)
+		if err := parseFlags(fs, args, 2); err != nil {
+			return err
+		}
+		if err := needArgs(fs, 2, "NAME WHO (an identifier, short form or name from portals ls)"); err != nil {
+			return err
+		}
+
+		client, err := cf.client()
+		if err != nil {
+			return err
+		}
+		ctx, cancel := apiContext(apiTimeout)
+		defer cancel()
+		resp, err := client.Revoke(ctx, fs.Arg(0), fs.Arg(1))
+		if err != nil {
+			return err
+		}
+		return cf.output(stdout, resp, func() {
+			fmt.Fprintf(stdout, "revoked %s from %s\n", resp.ID, fs.Arg(0))
+		})
+	}
+	return c
+}
+
+func removeCommand() *command {
+	c := &command{name: "remove", usage: "remove NAME", shortHelp: "Remove a service shared with you and close its local port"}
+	c.run = func(args []string, stdout, stderr io.Writer) error {
+		var cf clientFlags
+		fs := newFlagSet(c, stderr)
+		cf.register(fs)
+		if err := parseFlags(fs, args, 1); err != nil {
+			return err
+		}
+		if err := needArgs(fs, 1, "NAME"); err != nil {
+			return err
+		}
+
+		client, err := cf.client()
+		if err != nil {
+			return err
+		}
+		ctx, cancel := apiContext(apiTimeout)
+		defer cancel()
+		snap, err := client.Remove(ctx, fs.Arg(0))
+		if err != nil {
+			return err
+		}
+		return cf.output(stdout, snap.Inlets, func() {
+			fmt.Fprintf(stdout, "removed %s\n", fs.Arg(0))
+		})
+	}
+	return c
+}
