@@ -134,3 +134,10 @@ func (c *Client) Remove(ctx context.Context, name string) (*engine.Snapshot, err
 	err := c.call(ctx, http.MethodDelete, "/v1/inlets/"+url.PathEscape(name), nil, &snap)
 	return &snap, err
 }
+
+// Runtime returns the engine process's resource use.
+func (c *Client) Runtime(ctx context.Context) (*RuntimeStats, error) {
+	var stats RuntimeStats
+	err := c.call(ctx, http.MethodGet, "/v1/debug/runtime", nil, &stats)
+	return &stats, err
+}

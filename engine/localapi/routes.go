@@ -70,6 +70,7 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("POST /v1/services/{name}/revoke", s.handleRevoke)
 	mux.HandleFunc("POST /v1/accept", s.handleAccept)
 	mux.HandleFunc("DELETE /v1/inlets/{name}", s.handleRemove)
+	mux.HandleFunc("GET /v1/debug/runtime", s.handleRuntime)
 	return s.rejectBrowsers(mux)
 }
 
