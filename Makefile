@@ -3,10 +3,15 @@
 GO ?= go
 FUZZTIME ?= 5s
 
-.PHONY: test deps vet unit secret-service fuzz
+.PHONY: test demo deps vet unit secret-service fuzz
 
 ## test: install missing Debian packages, then run every check
 test: deps vet unit secret-service fuzz
+
+## demo: run a relay, a sharer and an accepter here and fetch a file through a portal
+demo:
+	$(GO) build -o bin/portals ./cmd/portals
+	bin/portals demo
 
 ## deps: install the Debian packages the tests need (as root)
 deps:

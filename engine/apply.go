@@ -139,7 +139,7 @@ func (e *Engine) AddRelay(ctx context.Context, link string) error {
 	if err := e.vault.Set(relaySecretName(l.RelayID), l.Secret[:]); err != nil {
 		return fmt.Errorf("engine: storing the relay secret: %w", err)
 	}
-	if !bytes.Equal(old, l.Secret[:]) {
+	if len(old) > 0 && !bytes.Equal(old, l.Secret[:]) {
 		// The state entry holds no secret, so a new secret alone would
 		// not restart the registration until its next retry.
 		defer e.restartRelay(l.RelayID)

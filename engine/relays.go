@@ -56,6 +56,12 @@ func (e *Engine) relayLoop(ctx context.Context, r *relayLink) {
 	logs := newLogLimiter()
 	for ctx.Err() == nil {
 		reg, err := e.register(ctx, r.config)
+		if ctx.Err() != nil {
+			if reg != nil {
+				reg.Close()
+			}
+			return
+		}
 		if err != nil {
 			e.setRelayState(r, StateDown, err.Error())
 			if logs.allow(err.Error()) {

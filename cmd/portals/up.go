@@ -7,7 +7,6 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
-	"time"
 
 	"github.com/portalsapp/portals/engine"
 	"github.com/portalsapp/portals/engine/localapi"
@@ -29,21 +28,24 @@ func upCommand() *command {
 	c.run = func(args []string, stdout, stderr io.Writer) error {
 		var sf stateFlags
 		var listen, relays stringList
-		var keepAlive time.Duration
+		var timing engine.Options
 		fs := newFlagSet(c, stderr)
 		sf.register(fs)
 		fs.Var(&listen, "listen", "host:port on which to accept direct sessions from peers, for this run (repeatable)")
 		fs.Var(&relays, "relay", "relay link (portals://relay/...) to register with; saved in the state (repeatable)")
-		fs.DurationVar(&keepAlive, "keepalive", 0, "interval between session keepalive pings; a dead peer is detected within 3 intervals (default 5s)")
+		fs.DurationVar(&timing.KeepAliveInterval, "keepalive", 0, "interval between session keepalive pings; a dead peer is detected within 3 intervals (default 5s)")
+		fs.DurationVar(&timing.DialTimeout, "dial-timeout", 0, "how long the outlet waits to connect to a shared service's target (default 5s)")
+		fs.DurationVar(&timing.OpenTimeout, "open-timeout", 0, "how long a connection to an inlet waits for the sharer to answer, session setup included (default 15s)")
+		fs.DurationVar(&timing.IdleTimeout, "idle-timeout", 0, "reset portal connections that carry no byte either way for this long (default 0: never)")
 		if err := parseFlags(fs, args, 0); err != nil {
 			return err
 		}
-		return runUp(sf, listen, relays, keepAlive, stderr)
+		return runUp(sf, listen, relays, timing, stderr)
 	}
 	return c
 }
 
-func runUp(sf stateFlags, listen, relays []string, keepAlive time.Duration, stderr io.Writer) error {
+func runUp(sf stateFlags, listen, relays []string, timing engine.Options, stderr io.Writer) error {
 	dir, err := state.ResolveDir(sf.stateDir)
 	if err != nil {
 		return err
@@ -53,13 +55,9 @@ func runUp(sf stateFlags, listen, relays []string, keepAlive time.Duration, stde
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
-	e, err := engine.Start(ctx, engine.Options{
-		StateDir:          dir,
-		VaultKind:         sf.vault,
-		Listen:            listen,
-		Logger:            log,
-		KeepAliveInterval: keepAlive,
-	})
+	opts := timing
+	opts.StateDir, opts.VaultKind, opts.Listen, opts.Logger = dir, sf.vault, listen, log
+	e, err := engine.Start(ctx, opts)
 	if err != nil {
 		return err
 	}
