@@ -3,7 +3,6 @@ package engine
 import (
 	"context"
 	"crypto/rand"
-	"crypto/subtle"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -255,14 +254,13 @@ func (e *Engine) handleRedeem(peer channel.Peer, secret []byte) session.Response
 	if len(secret) != 32 {
 		return session.Response{Status: session.StatusDenied, Reason: "no invitation matches"}
 	}
-	var s [32]byte
+	var s [invite.SecretSize]byte
 	copy(s[:], secret)
-	hash := invite.HashSecret(s)
 
 	var service string
 	err := e.updateState(func(st *state.State) error {
 		var err error
-		service, err = redeem(st, hex.EncodeToString(hash[:]), peer, time.Now())
+		service, err = redeem(st, s, peer, time.Now())
 		return err
 	})
 	switch {
@@ -283,23 +281,26 @@ func (e *Engine) handleRedeem(peer channel.Peer, secret []byte) session.Response
 	}}
 }
 
-// redeem applies one redemption of the invitation with hash to st and
-// returns the service name.
-func redeem(st *state.State, hash string, peer channel.Peer, now time.Time) (string, error) {
+// redeem applies one redemption of the invitation whose secret is secret
+// to st and returns the service name. Each stored invitation is checked
+// with invite.Record, in constant time.
+func redeem(st *state.State, secret [invite.SecretSize]byte, peer channel.Peer, now time.Time) (string, error) {
 	for i := range st.Services {
 		svc := &st.Services[i]
 		for j := range svc.Invitations {
 			inv := &svc.Invitations[j]
-			if subtle.ConstantTimeCompare([]byte(inv.Hash), []byte(hash)) != 1 {
+			rec := invite.Record{Service: svc.Name, Created: inv.Created, Expires: inv.Expires, UsesLeft: inv.UsesLeft}
+			if _, err := hex.Decode(rec.Hash[:], []byte(inv.Hash)); err != nil {
 				continue
 			}
-			if now.After(inv.Expires) {
-				return "", fmt.Errorf("%w at %s; ask the sharer for a new invitation", invite.ErrExpired, inv.Expires.Format(time.RFC3339))
+			err := rec.Redeem(secret, now)
+			if errors.Is(err, invite.ErrNoMatch) {
+				continue
 			}
-			if inv.UsesLeft <= 0 {
-				return "", fmt.Errorf("%w; ask the sharer for a new invitation", invite.ErrUsed)
+			if err != nil {
+				return "", err
 			}
-			inv.UsesLeft--
+			inv.UsesLeft = rec.UsesLeft
 			grant(svc, peer, now)
 			return svc.Name, nil
 		}

@@ -69,7 +69,7 @@ func (l Link) check() error {
 	}
 
 	if problem := serviceNameProblem(l.Service); problem != "" {
-		return fmt.Errorf("%w: bad service name %q: %s", ErrInvalidLink, abbreviate(l.Service), problem)
+		return fmt.Errorf("%w: invalid service name %q: %s", ErrInvalidLink, abbreviate(l.Service), problem)
 	}
 	if err := checkSharerName(l.SharerName); err != nil {
 		return err
@@ -98,12 +98,12 @@ func checkSharerName(name string) error {
 // checkRoutes checks the route count and every route.
 func checkRoutes(routes []state.Route) error {
 	if len(routes) == 0 || len(routes) > MaxRoutes {
-		return fmt.Errorf("%w: bad route list: it has %d routes, want 1 to %d", ErrInvalidLink, len(routes), MaxRoutes)
+		return fmt.Errorf("%w: invalid route list: it has %d routes, want 1 to %d", ErrInvalidLink, len(routes), MaxRoutes)
 	}
 
 	for i, route := range routes {
 		if err := checkRoute(route); err != nil {
-			return fmt.Errorf("%w: bad route %d: %w", ErrInvalidLink, i+1, err)
+			return fmt.Errorf("%w: invalid route %d: %w", ErrInvalidLink, i+1, err)
 		}
 	}
 	return nil

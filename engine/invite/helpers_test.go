@@ -97,7 +97,7 @@ func (b *bodyBuilder) header(service, name string) *bodyBuilder {
 	return b
 }
 
-// route writes one route; relayID is written only when non-nil.
+// route writes one route, with relayID after the address when non-nil.
 func (b *bodyBuilder) route(kind byte, addr string, relayID []byte) *bodyBuilder {
 	b.buf = append(b.buf, kind, byte(len(addr)))
 	b.buf = append(b.buf, addr...)
@@ -123,9 +123,9 @@ func secretForms() []string {
 		"222 173 190 239", // fmt's %v of the bytes
 		"0xde, 0xad",      // fmt's %#v of the bytes
 	}
-	// The secret inside a payload starts after 33 bytes, which is not a
-	// multiple of 5, so also check the base32 of the secret at every bit
-	// alignment the payload can give it: its middle part is enough.
+	// Base32 encodes 5 bytes as 8 characters, so the secret's characters in
+	// a payload depend on its offset modulo 5. Check the middle of its
+	// encoding at every offset.
 	for shift := range 5 {
 		var shifted []byte
 		shifted = append(shifted, make([]byte, shift)...)
@@ -137,12 +137,12 @@ func secretForms() []string {
 }
 
 // assertNoSecret fails when out contains any form of testSecret.
-func assertNoSecret(t *testing.T, what, out string) {
+func assertNoSecret(t *testing.T, label, out string) {
 	t.Helper()
 	lower := strings.ToLower(out)
 	for _, form := range secretForms() {
 		if strings.Contains(lower, strings.ToLower(form)) {
-			t.Errorf("%s contains the secret as %q: %s", what, form, out)
+			t.Errorf("%s contains the secret as %q: %s", label, form, out)
 		}
 	}
 }

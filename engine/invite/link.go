@@ -2,9 +2,9 @@
 // invitation records that a sharer checks when someone redeems a link.
 //
 // An invitation grants one identity access to one service. The link carries
-// a 32-byte random secret; the sharer stores only a hash of it (see
-// [Record]), so reading the sharer's state file does not reveal a usable
-// link. The package does no networking and holds no engine state.
+// a 32-byte random secret, and the sharer stores only a hash of it (see
+// [Record]). Reading the sharer's state file therefore reveals no usable
+// link. The package does no networking and keeps no engine state.
 package invite
 
 import (

@@ -70,6 +70,12 @@ func TestLinkRoundTripMaxSizes(t *testing.T) {
 		t.Fatalf("Parse: %v", err)
 	}
 	assertSameLink(t, got, link)
+
+	wrapped := LinkPrefix + "\n" + wrap(text[len(LinkPrefix):], 16, "\n")
+	if got, err = Parse(wrapped); err != nil {
+		t.Fatalf("Parse of the link wrapped at 16 characters: %v", err)
+	}
+	assertSameLink(t, got, link)
 }
 
 func TestLinkRoundTripMinSizes(t *testing.T) {
@@ -109,7 +115,7 @@ func TestLinkTextRejectsInvalid(t *testing.T) {
 		{"zero secret", func(l *Link) { l.Secret = [SecretSize]byte{} }, "secret is all zeros"},
 		{"zero expiry", func(l *Link) { l.Expires = time.Time{} }, "expiry"},
 		{"expiry after 9999", func(l *Link) { l.Expires = time.Unix(maxExpiryUnix+1, 0) }, "expiry"},
-		{"bad service", func(l *Link) { l.Service = "DB" }, "bad service name"},
+		{"bad service", func(l *Link) { l.Service = "DB" }, "invalid service name"},
 		{"long sharer name", func(l *Link) { l.SharerName = strings.Repeat("n", MaxSharerNameLen+1) }, "sharer name"},
 		{"no routes", func(l *Link) { l.Routes = nil }, "0 routes"},
 		{"both kinds", func(l *Link) { l.Routes[0].Relay = "r:1" }, "both direct and through a relay"},
@@ -160,13 +166,13 @@ func TestLinkPrintingHidesSecret(t *testing.T) {
 	slog.New(slog.NewJSONHandler(&logs, nil)).Info("made", "invitation", link)
 	outputs["slog"] = logs.String()
 
-	for what, out := range outputs {
-		assertNoSecret(t, what, out)
+	for label, out := range outputs {
+		assertNoSecret(t, label, out)
 		if strings.Contains(out, text[len(LinkPrefix):len(LinkPrefix)+40]) {
-			t.Errorf("%s contains the link text: %s", what, out)
+			t.Errorf("%s contains the link text: %s", label, out)
 		}
 		if !strings.Contains(out, "db") {
-			t.Errorf("%s does not name the service: %s", what, out)
+			t.Errorf("%s does not name the service: %s", label, out)
 		}
 	}
 }

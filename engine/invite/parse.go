@@ -15,16 +15,16 @@ import (
 
 // Parse finds an invitation link in text and decodes it.
 //
-// Text may be the link alone or a pasted message that contains it:
-// surrounding words and white space are ignored, the link may be in any
-// letter case, and its payload may be broken across lines or spaces, as
-// mail and chat programs do. When several readings of the words after the
+// Text may be the link alone or a pasted message that contains it. Parse
+// ignores surrounding words and white space and accepts any letter case.
+// The payload may be broken across lines or spaces, as mail and chat
+// programs do, but the prefix must be whole. When several readings of the words after the
 // prefix are possible, Parse returns the first one whose checksum matches.
 // Parse reads the first link only.
 //
 // An expired link is not an error: see [Link.Expired]. Every error wraps
-// ErrInvalidLink, says what is wrong in plain words, and quotes neither
-// the secret nor the link.
+// ErrInvalidLink and names what is wrong in plain words. It never quotes
+// the secret, and of the link text at most 16 characters.
 func Parse(text string) (Link, error) {
 	words, err := payloadWords(text)
 	if err != nil {
@@ -48,10 +48,18 @@ func Parse(text string) (Link, error) {
 	return Link{}, best.err
 }
 
+// maxPayloadWords bounds the words Parse joins into one payload. Parse
+// tries every join, each costing a decode and a hash of up to the whole
+// payload, so the bound keeps a pasted text of one-letter words from
+// taking tens of milliseconds. A link wrapped at 16 characters a line
+// still fits.
+var maxPayloadWords = maxPayloadTextLen/16 + 1
+
 // payloadWords finds LinkPrefix in text and returns the white-space
 // separated words after it that can belong to the payload, lowercased.
 // Reading stops at a word that is not base32, after a word that ends in
-// punctuation, and once the words exceed the longest payload.
+// punctuation, and after maxPayloadWords words. A payload longer than the
+// longest possible is an error.
 func payloadWords(text string) ([]string, error) {
 	lower := strings.Map(lowerASCII, text)
 	start := strings.Index(lower, LinkPrefix)
@@ -75,7 +83,7 @@ func payloadWords(text string) ([]string, error) {
 			return nil, fmt.Errorf("%w: the payload is longer than %d characters, the longest possible: copy the link alone", ErrInvalidLink, maxPayloadTextLen)
 		}
 		words = append(words, trimmed)
-		if len(trimmed) < len(word) {
+		if len(trimmed) < len(word) || len(words) == maxPayloadWords {
 			break
 		}
 	}
@@ -95,9 +103,14 @@ func prefixError(lower string) error {
 		return fmt.Errorf("%w: wrong prefix: the text does not contain %q: copy the whole link", ErrInvalidLink, LinkPrefix)
 	}
 
+	// Quote at most 16 characters of the kind, because without a slash
+	// the rest of the link would follow.
 	kind, _, _ := strings.Cut(lower[i+len(scheme):], "/")
+	if len(kind) > 16 {
+		kind = strings.ToValidUTF8(kind[:16], "") + "..."
+	}
 	return fmt.Errorf("%w: wrong prefix: this is a %q link, not an invitation, which starts with %q",
-		ErrInvalidLink, scheme+abbreviate(kind)+"/", LinkPrefix)
+		ErrInvalidLink, scheme+kind+"/", LinkPrefix)
 }
 
 // base32Error reports the character at byte offset bad of the first
@@ -200,8 +213,9 @@ func validTail(n int) bool {
 	return n == 2 || n == 4 || n == 5 || n == 7
 }
 
-// lengthError describes a payload whose checksum does not match: cut
-// short, when its fields say bytes are missing, or otherwise changed.
+// lengthError describes a payload whose checksum does not match. It is
+// cut short when its length fields need more bytes than it has, and
+// otherwise changed.
 func lengthError(raw []byte) *parseError {
 	if missing := missingBytes(raw); missing > 0 {
 		err := fmt.Errorf("%w: truncated: at least %d bytes are missing: copy the whole link", ErrInvalidLink, missing)
@@ -252,7 +266,7 @@ func decodeBody(body []byte) (Link, error) {
 }
 
 // readFields reads every field before the checksum. When the payload runs
-// out, it stops and r.missing says how many bytes the next field lacked.
+// out, it stops and r.missing records how many bytes the next field lacked.
 func readFields(r *fieldReader) (Link, error) {
 	var link Link
 	r.byte() // version
@@ -264,12 +278,12 @@ func readFields(r *fieldReader) (Link, error) {
 
 	count := int(r.byte())
 	if count > MaxRoutes {
-		return Link{}, fmt.Errorf("%w: bad route list: it has %d routes, want 1 to %d", ErrInvalidLink, count, MaxRoutes)
+		return Link{}, fmt.Errorf("%w: invalid route list: it has %d routes, want 1 to %d", ErrInvalidLink, count, MaxRoutes)
 	}
 	for i := 0; i < count && r.missing == 0; i++ {
 		route, err := readRoute(r)
 		if err != nil {
-			return Link{}, fmt.Errorf("%w: bad route %d: %w", ErrInvalidLink, i+1, err)
+			return Link{}, fmt.Errorf("%w: invalid route %d: %w", ErrInvalidLink, i+1, err)
 		}
 		link.Routes = append(link.Routes, route)
 	}

@@ -55,9 +55,9 @@ var (
 // except a bad service name, which wraps ErrInvalidServiceName.
 var ErrInvalidRecord = errors.New("invite: invalid invitation record")
 
-// Record is what a sharer keeps about one invitation. It holds a hash of
-// the secret, never the secret, so the state file that stores records
-// cannot be turned back into links.
+// Record is the sharer's copy of one invitation. It contains a hash of the
+// secret, never the secret, so the state file that stores records cannot
+// be turned back into links.
 //
 // A Record is not safe for concurrent use: the caller serialises Redeem
 // with every other access, for example under the lock of its state.
@@ -152,7 +152,7 @@ func (r *Record) matches(hash [sha256.Size]byte) bool {
 // and later) or ErrUsed, and r is unchanged.
 func (r *Record) Redeem(secret [SecretSize]byte, now time.Time) error {
 	if !r.matches(HashSecret(secret)) {
-		return ErrNoMatch
+		return fmt.Errorf("%w: copy the whole link again, or ask the sharer for a new one", ErrNoMatch)
 	}
 	if !now.Before(r.Expires) {
 		return fmt.Errorf("%w at %s: ask the sharer for a new one", ErrExpired, r.Expires.UTC().Format(time.RFC3339))
@@ -212,8 +212,8 @@ func (r Record) MarshalJSON() ([]byte, error) {
 	return json.Marshal(recordJSON{hex.EncodeToString(r.Hash[:]), r.Service, r.Created, r.Expires, r.UsesLeft})
 }
 
-// UnmarshalJSON implements [json.Unmarshaler]. It checks the hash format
-// only; call Validate for the other fields.
+// UnmarshalJSON implements [json.Unmarshaler]. It checks only the hash
+// format, so call Validate for the other fields.
 func (r *Record) UnmarshalJSON(data []byte) error {
 	var v recordJSON
 	if err := json.Unmarshal(data, &v); err != nil {
