@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"sync"
 	"time"
 
 	"github.com/portalsapp/portals/engine/identity"
@@ -89,21 +90,42 @@ func (e *Engine) prunePendingResetsLocked() {
 	}
 }
 
-// abortConns aborts every tracked connection that match selects.
+// resetConns resets every tracked connection that match selects, telling
+// the peer, and returns how many there were.
+func (e *Engine) resetConns(match func(*liveConn) bool) int {
+	victims := e.matchConns(match)
+	var wg sync.WaitGroup
+	for _, c := range victims {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c.conn.Reset()
+		}()
+	}
+	wg.Wait()
+	return len(victims)
+}
+
+// abortConns aborts every tracked connection that match selects, without
+// telling the peer.
 func (e *Engine) abortConns(match func(*liveConn) bool) int {
+	victims := e.matchConns(match)
+	for _, c := range victims {
+		c.conn.Abort()
+	}
+	return len(victims)
+}
+
+func (e *Engine) matchConns(match func(*liveConn) bool) []*liveConn {
 	e.mu.Lock()
+	defer e.mu.Unlock()
 	var victims []*liveConn
 	for _, c := range e.conns {
 		if match(c) {
 			victims = append(victims, c)
 		}
 	}
-	e.mu.Unlock()
-
-	for _, c := range victims {
-		c.conn.Abort()
-	}
-	return len(victims)
+	return victims
 }
 
 // resetSender returns the function a portal connection calls to have the

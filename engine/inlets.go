@@ -328,7 +328,7 @@ func (e *Engine) Remove(name string) error {
 	if err != nil {
 		return err
 	}
-	e.abortConns(func(c *liveConn) bool { return c.inlet == name })
+	e.resetConns(func(c *liveConn) bool { return c.inlet == name })
 	return nil
 }
 

@@ -67,7 +67,7 @@ func (e *Engine) Unshare(name string) error {
 	if err != nil {
 		return err
 	}
-	e.abortConns(func(c *liveConn) bool { return c.service == name })
+	e.resetConns(func(c *liveConn) bool { return c.service == name })
 	return nil
 }
 
@@ -163,7 +163,7 @@ func (e *Engine) Revoke(name, who string) (identity.ID, error) {
 		return identity.ID{}, err
 	}
 
-	cut := e.abortConns(func(c *liveConn) bool { return c.service == name && c.peer == revoked })
+	cut := e.resetConns(func(c *liveConn) bool { return c.service == name && c.peer == revoked })
 	e.log.Info("access revoked", "service", name, "peer", revoked.Short(), "connections_cut", cut)
 	return revoked, nil
 }

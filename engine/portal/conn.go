@@ -78,8 +78,18 @@ func (c *Conn) Run() {
 	c.stream.Close()
 }
 
-// Abort resets the TCP side and closes the stream at once. Revocation,
-// a reset request from the peer and the idle timeout use it.
+// Reset asks the peer to reset its side, then aborts this side. Revocation
+// and the idle timeout use it, so neither end sees a clean end of stream.
+func (c *Conn) Reset() {
+	if c.isAborted() {
+		return
+	}
+	c.sendReset()
+	c.Abort()
+}
+
+// Abort resets the TCP side and closes the stream at once, without telling
+// the peer. A reset request from the peer uses it.
 func (c *Conn) Abort() {
 	c.abortOnce.Do(func() {
 		close(c.aborted)
@@ -183,7 +193,7 @@ func (c *Conn) watchIdle() (stop func()) {
 			case <-ticker.C:
 				idle := time.Since(time.Unix(0, c.lastIO.Load()))
 				if idle >= c.idleTimeout {
-					c.Abort()
+					c.Reset()
 					return
 				}
 			}

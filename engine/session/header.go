@@ -104,6 +104,10 @@ const (
 // Errors from reading headers and responses. They are wrapped with the value
 // that failed.
 var (
+	// ErrSessionLost is returned by Stream.Read when the session ended
+	// before the peer closed the stream, so the data may be incomplete.
+	ErrSessionLost = errors.New("session: the session ended before the stream did; the data may be incomplete")
+
 	// ErrMalformed reports a header or response that breaks the wire layout.
 	ErrMalformed = errors.New("session: malformed stream header")
 

@@ -423,3 +423,30 @@ func assertStatus(t *testing.T, err error, status Status, reason string) {
 		t.Errorf("got %s %q, want %s %q", se.Status, se.Reason, status, reason)
 	}
 }
+
+// TestSessionLossIsNotEOF checks that a stream whose session dies returns
+// ErrSessionLost, never the io.EOF of a peer's clean end of stream.
+func TestSessionLossIsNotEOF(t *testing.T) {
+	p := newPair(t, nil, nil, echo)
+	s, err := p.client.OpenStream(context.Background(), PortalHeader("db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	readErr := make(chan error, 1)
+	go func() {
+		_, err := io.ReadAll(s)
+		readErr <- err
+	}()
+	time.Sleep(50 * time.Millisecond)
+	p.server.Close()
+
+	select {
+	case err := <-readErr:
+		if !errors.Is(err, ErrSessionLost) {
+			t.Errorf("read after the session died returned %v, want ErrSessionLost", err)
+		}
+	case <-time.After(responseBound):
+		t.Fatal("the session's end did not wake a blocked Read")
+	}
+}

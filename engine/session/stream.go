@@ -1,6 +1,8 @@
 package session
 
 import (
+	"errors"
+	"io"
 	"net"
 	"sync/atomic"
 	"time"
@@ -49,14 +51,20 @@ func (s *Stream) ID() uint32 { return s.raw.StreamID() }
 func (s *Stream) Header() Header { return s.header }
 
 // Read reads stream data. It returns io.EOF after the peer's CloseWrite or
-// Close, and net.ErrClosed after a local Close.
+// Close, ErrSessionLost when the session ended first, and net.ErrClosed
+// after a local Close.
 func (s *Stream) Read(p []byte) (int, error) {
 	if s.closed.Load() {
 		return 0, net.ErrClosed
 	}
 	n, err := s.raw.Read(p)
-	if err != nil && s.closed.Load() {
+	switch {
+	case err != nil && s.closed.Load():
 		return n, net.ErrClosed
+	case errors.Is(err, io.EOF) && s.raw.Session().IsClosed():
+		// yamux ends the streams of a dead session with io.EOF, which
+		// would pass for the peer's clean end of stream.
+		return n, ErrSessionLost
 	}
 	return n, err
 }
