@@ -42,7 +42,7 @@ func (e *Engine) dialPeer(ctx context.Context, cfg state.Peer) (*session.Session
 	e.goWorker(func() { closeLosers(results, left) })
 
 	if best == nil {
-		return nil, "", fmt.Errorf("peer %v unreachable: %s", cfg.ID.Short(), strings.Join(errs, "; "))
+		return nil, "", fmt.Errorf("every route failed: %s", strings.Join(errs, "; "))
 	}
 	return best.sess, best.route, nil
 }

@@ -149,6 +149,7 @@ func (e *Engine) serveInletConn(in *inlet, tcp *net.TCPConn) {
 		tcp.Close()
 		return
 	}
+	e.inletOpened(in)
 	e.runConn(&liveConn{key: streamKey{sess, st.ID()}, peer: in.config.Peer, inlet: in.config.Name}, tcp, st, sess)
 }
 
@@ -166,15 +167,29 @@ func (e *Engine) openPortal(ctx context.Context, cfg state.Inlet) (*session.Sess
 	return sess, st, nil
 }
 
+// inletRefused records and logs a connection the sharer refused or that
+// could not reach it; `portals ls` shows the last such error.
 func (e *Engine) inletRefused(in *inlet, err error) {
 	e.mu.Lock()
 	in.openFails++
 	fails := in.openFails
+	in.lastErr = err.Error()
+	e.publishLocked()
 	e.mu.Unlock()
 
 	limiter := e.refusalLimiter("inlet " + in.config.Name)
 	if limiter.allow(err.Error()) {
 		e.log.Warn("portal connection refused; identical refusals are not logged for a while", "inlet", in.config.Name, "err", err, "refusals", fails)
+	}
+}
+
+// inletOpened clears the error of the last refused connection.
+func (e *Engine) inletOpened(in *inlet) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if in.lastErr != "" && in.ln != nil {
+		in.lastErr = ""
+		e.publishLocked()
 	}
 }
 
@@ -235,7 +250,7 @@ func (e *Engine) redeemAndSave(ctx context.Context, link invite.Link, ln *net.TC
 	if err != nil {
 		return AcceptResult{}, fmt.Errorf("engine: reaching the sharer %s: %w", link.Sharer.Short(), err)
 	}
-	info, err := redeemOver(ctx, sess, link.Secret)
+	info, err := redeemOver(ctx, sess, link.Secret, link.Service)
 	if err != nil {
 		return AcceptResult{}, err
 	}
@@ -256,14 +271,17 @@ func (e *Engine) redeemAndSave(ctx context.Context, link invite.Link, ln *net.TC
 }
 
 // redeemOver sends the invitation secret and reads the service description.
-func redeemOver(ctx context.Context, sess *session.Session, secret [32]byte) (ServiceInfo, error) {
+func redeemOver(ctx context.Context, sess *session.Session, secret [32]byte, service string) (ServiceInfo, error) {
 	st, err := sess.OpenStream(ctx, session.RedeemHeader(session.Secret(secret[:])))
 	if err != nil {
 		var se *session.StatusError
-		if errors.As(err, &se) {
-			return ServiceInfo{}, fmt.Errorf("engine: the sharer refused the invitation: %s: %s", se.Status, se.Reason)
+		if errors.As(err, &se) && se.Status == session.StatusDenied {
+			return ServiceInfo{}, fmt.Errorf("engine: the sharer rejected the invitation to %q (%s): it may have stopped sharing %q or deleted the invitation; ask for a new link", service, se.Reason, service)
 		}
-		return ServiceInfo{}, fmt.Errorf("engine: redeeming the invitation: %w", err)
+		if errors.As(err, &se) {
+			return ServiceInfo{}, fmt.Errorf("engine: the sharer rejected the invitation to %q: %s: %s", service, se.Status, se.Reason)
+		}
+		return ServiceInfo{}, fmt.Errorf("engine: redeeming the invitation to %q: %w", service, err)
 	}
 	defer st.Close()
 

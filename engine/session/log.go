@@ -36,5 +36,10 @@ func (l yamuxLogger) write(line string) {
 	case strings.HasPrefix(line, "[WARN]"):
 		line = strings.TrimSpace(strings.TrimPrefix(line, "[WARN]"))
 	}
+	if strings.HasPrefix(line, "yamux: Failed to read header") {
+		// yamux reports every end of the connection this way, including
+		// a peer that exits; the session logs its own end with the cause.
+		level = slog.LevelDebug
+	}
 	l.log.Log(context.Background(), level, line, slog.String("component", "yamux"))
 }
