@@ -6,19 +6,40 @@
 # and exits 1, because installing them needs root.
 set -euo pipefail
 
-# Package, and a command it provides that shows it is installed.
+# Package, and a command it provides that shows it is installed: a name
+# looked up on PATH, or an absolute path for programs outside a user's PATH.
 packages=(
+	# The vault tests: a real Secret Service on a private D-Bus bus.
 	"dbus:dbus-run-session"
 	"dbus-x11:dbus-launch"
 	"gnome-keyring:gnome-keyring-daemon"
 	"libsecret-tools:secret-tool"
+	# The portal tests run real clients and servers through portals.
+	"postgresql:/usr/lib/postgresql/15/bin/initdb"
+	"postgresql-client:psql"
+	"curl:curl"
+	"socat:socat"
+	"iperf3:iperf3"
+	"netcat-openbsd:nc"
+	"openssh-server:/usr/sbin/sshd"
+	"openssh-client:ssh"
+	"nftables:/usr/sbin/nft"
+	"iproute2:/usr/sbin/ip"
+	"util-linux:/usr/sbin/runuser"
 )
+
+installed() {
+	case $1 in
+	/*) [ -x "$1" ] ;;
+	*) command -v "$1" >/dev/null 2>&1 ;;
+	esac
+}
 
 missing=()
 for entry in "${packages[@]}"; do
 	package=${entry%%:*}
 	command=${entry#*:}
-	command -v "$command" >/dev/null 2>&1 || missing+=("$package")
+	installed "$command" || missing+=("$package")
 done
 
 if [ ${#missing[@]} -eq 0 ]; then
