@@ -209,6 +209,25 @@ func (c *Conn) failReadLocked(err error) error {
 
 // Write seals p into frames and writes them.
 func (c *Conn) Write(p []byte) (int, error) {
+	return c.write(nil, p)
+}
+
+// MaxPrefixSize is the longest prefix WriteWithPrefix takes, in bytes.
+const MaxPrefixSize = 256
+
+// WriteWithPrefix writes prefix and then p, like one Write of their
+// concatenation but without copying them together first: the prefix goes
+// into the first frame with p's first bytes. It returns the count of p's
+// bytes written. The mux uses it to send a frame header and its body as one
+// frame and one system call.
+func (c *Conn) WriteWithPrefix(prefix, p []byte) (int, error) {
+	if len(prefix) > MaxPrefixSize {
+		return 0, fmt.Errorf("channel: internal error: a %d-byte prefix exceeds the %d-byte limit", len(prefix), MaxPrefixSize)
+	}
+	return c.write(prefix, p)
+}
+
+func (c *Conn) write(prefix, p []byte) (int, error) {
 	c.tx.Lock()
 	defer c.tx.Unlock()
 
@@ -220,14 +239,15 @@ func (c *Conn) Write(p []byte) (int, error) {
 	}
 
 	written := 0
-	for written < len(p) {
+	for written < len(p) || len(prefix) > 0 {
 		c.tx.buf = c.tx.buf[:0]
 		batch := 0
-		for written+batch < len(p) && len(c.tx.buf) < writeBatchSize {
-			chunk := min(len(p)-written-batch, maxFrameData)
-			if err := c.sealLocked(frameData, p[written+batch:written+batch+chunk]); err != nil {
+		for (written+batch < len(p) || len(prefix) > 0) && len(c.tx.buf) < writeBatchSize {
+			chunk := min(len(p)-written-batch, maxFrameData-len(prefix))
+			if err := c.sealLocked(frameData, prefix, p[written+batch:written+batch+chunk]); err != nil {
 				return written, err
 			}
+			prefix = nil
 			batch += chunk
 		}
 
@@ -314,17 +334,18 @@ func (c *Conn) sendCloseLocked() error {
 	}
 
 	c.tx.buf = c.tx.buf[:0]
-	if err := c.sealLocked(frameClose, nil); err != nil {
+	if err := c.sealLocked(frameClose, nil, nil); err != nil {
 		return err
 	}
 	c.tx.closed = true
 	return c.sendLocked(c.tx.buf)
 }
 
-// sealLocked appends one sealed frame to c.tx.buf. The frame is encrypted
-// in place, which needs room for the tag beyond the plaintext.
-func (c *Conn) sealLocked(t frameType, data []byte) error {
-	need := lengthSize + 1 + len(data) + tagSize
+// sealLocked appends one sealed frame carrying head and then data to
+// c.tx.buf. The frame is encrypted in place, which needs room for the tag
+// beyond the plaintext.
+func (c *Conn) sealLocked(t frameType, head, data []byte) error {
+	need := lengthSize + 1 + len(head) + len(data) + tagSize
 	if cap(c.tx.buf)-len(c.tx.buf) < need {
 		grown := make([]byte, len(c.tx.buf), max(2*cap(c.tx.buf), len(c.tx.buf)+need))
 		copy(grown, c.tx.buf)
@@ -333,6 +354,7 @@ func (c *Conn) sealLocked(t frameType, data []byte) error {
 
 	start := len(c.tx.buf)
 	buf := append(c.tx.buf, 0, 0, byte(t))
+	buf = append(buf, head...)
 	buf = append(buf, data...)
 	body := buf[start+lengthSize:]
 	sealed, err := c.tx.cipher.Encrypt(body[:0], nil, body)

@@ -78,3 +78,38 @@ func TestFrameAllocations(t *testing.T) {
 		t.Errorf("a 1000-byte frame costs %.1f allocations, want 0", allocs)
 	}
 }
+
+// TestWriteWithPrefix checks that a prefix and data arrive as their
+// concatenation, for data that fits in the first frame, data that spans
+// several frames, and a prefix alone.
+func TestWriteWithPrefix(t *testing.T) {
+	client, server := testConfigs(t)
+	c, s := connectedPair(t, transports[1], client, server)
+
+	cases := []struct {
+		name         string
+		prefix, data []byte
+	}{
+		{"small", []byte("head"), []byte("body")},
+		{"spans frames", bytes.Repeat([]byte{'h'}, 12), bytes.Repeat([]byte{'b'}, 3*maxFrameData+5)},
+		{"prefix only", []byte("alone"), nil},
+	}
+	for _, tc := range cases {
+		n, err := c.WriteWithPrefix(tc.prefix, tc.data)
+		if err != nil || n != len(tc.data) {
+			t.Fatalf("%s: WriteWithPrefix = %d, %v; want %d, nil", tc.name, n, err, len(tc.data))
+		}
+		want := append(append([]byte(nil), tc.prefix...), tc.data...)
+		got := make([]byte, len(want))
+		if _, err := io.ReadFull(s, got); err != nil {
+			t.Fatalf("%s: read: %v", tc.name, err)
+		}
+		if !bytes.Equal(got, want) {
+			t.Errorf("%s: received %d bytes that differ from the %d sent", tc.name, len(got), len(want))
+		}
+	}
+
+	if _, err := c.WriteWithPrefix(make([]byte, MaxPrefixSize+1), nil); err == nil {
+		t.Error("a prefix over MaxPrefixSize was accepted")
+	}
+}

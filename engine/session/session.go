@@ -52,7 +52,7 @@ func newSession(conn *channel.Conn, cfg *Config, start muxFunc, role string) (*S
 	}
 	log := cfg.logger().With(slog.String("peer", conn.Peer().ID.Short()), slog.String("role", role))
 
-	mux, err := start(conn, cfg.yamuxConfig(log))
+	mux, err := start(&frameCoalescer{Conn: conn}, cfg.yamuxConfig(log))
 	if err != nil {
 		return nil, fmt.Errorf("session: starting yamux %s with peer %s: %w", role, conn.Peer().ID.Short(), err)
 	}
