@@ -14,6 +14,13 @@ packages=(
 	"dbus-x11:dbus-launch"
 	"gnome-keyring:gnome-keyring-daemon"
 	"libsecret-tools:secret-tool"
+	# Release packaging tests (packaging/pipeline): xorriso builds and lists
+	# the DMG's file system, dmg2img and 7zip read the DMG independently,
+	# ruby checks the cask's syntax.
+	"xorriso:xorriso"
+	"dmg2img:dmg2img"
+	"7zip:7zz"
+	"ruby:ruby"
 	# The portal tests run real clients and servers through portals.
 	"postgresql:/usr/lib/postgresql/15/bin/initdb"
 	"postgresql-client:psql"
