@@ -3,7 +3,7 @@
 GO ?= go
 FUZZTIME ?= 5s
 
-.PHONY: test demo deps vet unit secret-service fuzz
+.PHONY: test demo deps vet unit secret-service fuzz bench release dmg-test
 
 ## test: install missing Debian packages, then run every check
 test: deps vet unit secret-service fuzz
@@ -33,3 +33,35 @@ secret-service:
 ## fuzz: each fuzz target for FUZZTIME, after its committed seeds
 fuzz:
 	scripts/fuzz-smoke.sh $(FUZZTIME)
+
+# Release packaging (docs/release.md). The bundle id and the release
+# repository are set once, in packaging/project/project.go; this file
+# reads them through `portals-release print`.
+RELEASE_TOOL = $(GO) run ./packaging/cmd/portals-release
+TEST_VERSION ?= 0.0.0
+
+## release: VERSION=x.y.z: bundles, DMGs, CLI tarballs, cask and SHA256SUMS in dist/VERSION
+##          (codesign/hdiutil/notarytool on macOS, the built-in ad-hoc sealer elsewhere)
+release:
+	@if [ -z "$(VERSION)" ]; then echo "usage: make release VERSION=x.y.z"; exit 2; fi
+	@echo "releasing $$($(RELEASE_TOOL) print bundle-id) $(VERSION) from $$($(RELEASE_TOOL) print homepage)"
+	@if [ "$$(uname -s)" = Darwin ]; then \
+		$(RELEASE_TOOL) build -version $(VERSION) -out dist/$(VERSION) -tarballs -cask homebrew/Casks/portals.rb -apple; \
+	else \
+		$(RELEASE_TOOL) build -version $(VERSION) -out dist/$(VERSION) -tarballs -cask homebrew/Casks/portals.rb && \
+		$(RELEASE_TOOL) verify dist/$(VERSION); \
+	fi
+
+## dmg-test: the release pipeline on any platform, the darwin CLI standing in
+##           for the app: bundles, DMGs, cask and SHA256SUMS in dist/test
+dmg-test:
+	$(RELEASE_TOOL) build -version $(TEST_VERSION) -out dist/test
+	$(RELEASE_TOOL) verify dist/test
+
+## bench: measure Portals against TCP, socat and ssh -L on loopback (minutes; as root; not part of test)
+##        BENCHFLAGS=--quick for a check in under 60 s, --profile DIR for perf profiles
+BENCHFLAGS ?=
+bench:
+	$(GO) build -o bin/portals ./cmd/portals
+	$(GO) build -o bin/portals-bench ./bench
+	bin/portals-bench $(BENCHFLAGS)
