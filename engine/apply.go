@@ -14,10 +14,10 @@ import (
 	"github.com/portalsapp/portals/engine/state"
 )
 
-// applyLocked makes the running engine match st: listeners, relays and
-// peers are started or stopped as needed. It checks everything before it
-// changes anything, so a state that cannot run leaves the engine as it
-// was. e.mu must be held.
+// applyLocked makes the running engine match st: listeners, relays, peers
+// and inlets are started or stopped as needed. It checks everything before
+// it changes anything, so a state that cannot run leaves the engine as it
+// was. The caller sets e.state and publishes afterwards. e.mu must be held.
 func (e *Engine) applyLocked(st *state.State) error {
 	creds := e.creds
 	if name := displayName(st); name != creds.DisplayName() {
@@ -34,7 +34,6 @@ func (e *Engine) applyLocked(st *state.State) error {
 	e.applyRelaysLocked(st.Relays)
 	e.applyPeersLocked(st.Peers)
 	e.applyInletsLocked(st.Inlets)
-	e.publishLocked()
 	return nil
 }
 
@@ -231,9 +230,11 @@ func (e *Engine) updateStateLocked(change func(*state.State) error) error {
 		if rollback := e.applyLocked(e.state); rollback != nil {
 			e.log.Error("restoring the running state after a failed save failed", "err", rollback)
 		}
+		e.publishLocked()
 		return err
 	}
 	e.state = next
+	e.publishLocked()
 	return nil
 }
 

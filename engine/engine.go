@@ -151,6 +151,7 @@ func (e *Engine) open() error {
 	e.mu.Lock()
 	e.state, e.creds = st, creds
 	err = e.applyLocked(st)
+	e.publishLocked()
 	e.mu.Unlock()
 	if err != nil {
 		return err
@@ -195,6 +196,7 @@ func (e *Engine) watchState() error {
 			return
 		}
 		e.state = st
+		e.publishLocked()
 	}
 	onError := func(err error) {
 		e.log.Error("state file edit rejected; the running state is kept", "err", err)

@@ -10,6 +10,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/portalsapp/portals/cmd/portals/cli"
 	"github.com/portalsapp/portals/engine"
 )
 
@@ -31,27 +32,27 @@ var localCommands = []string{"up", "id", "relay", "demo", "version"}
 // TestCommandHelpConventions walks the command list and checks the help conventions
 // of every command.
 func TestCommandHelpConventions(t *testing.T) {
-	for _, c := range commands() {
-		t.Run(c.name, func(t *testing.T) {
-			if !strings.HasPrefix(c.usage, c.name) {
-				t.Errorf("usage %q does not start with the command name", c.usage)
+	for _, c := range cli.Commands() {
+		t.Run(c.Name, func(t *testing.T) {
+			if !strings.HasPrefix(c.Usage, c.Name) {
+				t.Errorf("usage %q does not start with the command name", c.Usage)
 			}
-			if r, _ := utf8.DecodeRuneInString(c.shortHelp); !unicode.IsUpper(r) {
-				t.Errorf("short help %q does not start with a capital letter", c.shortHelp)
+			if r, _ := utf8.DecodeRuneInString(c.ShortHelp); !unicode.IsUpper(r) {
+				t.Errorf("short help %q does not start with a capital letter", c.ShortHelp)
 			}
-			if strings.HasSuffix(c.shortHelp, ".") {
-				t.Errorf("short help %q ends with a period", c.shortHelp)
+			if strings.HasSuffix(c.ShortHelp, ".") {
+				t.Errorf("short help %q ends with a period", c.ShortHelp)
 			}
-			if _, ok := engineArgs[c.name]; !ok && !slices.Contains(localCommands, c.name) {
-				t.Errorf("command %s is in neither engineArgs nor localCommands of this test", c.name)
+			if _, ok := engineArgs[c.Name]; !ok && !slices.Contains(localCommands, c.Name) {
+				t.Errorf("command %s is in neither engineArgs nor localCommands of this test", c.Name)
 			}
 
-			stdout, stderr, code := runPortals(t, c.name, "-h")
+			stdout, stderr, code := runPortals(t, c.Name, "-h")
 			if code != 0 {
 				t.Errorf("-h: exit %d, want 0", code)
 			}
 			help := stdout + stderr
-			if want := "Usage: portals " + c.name; !strings.Contains(help, want) {
+			if want := "Usage: portals " + c.Name; !strings.Contains(help, want) {
 				t.Errorf("-h printed %q, want it to contain %q", help, want)
 			}
 			flags := flagHelp(help)
@@ -60,7 +61,7 @@ func TestCommandHelpConventions(t *testing.T) {
 					t.Errorf("flag -%s has no help text", flag)
 				}
 			}
-			if _, ok := engineArgs[c.name]; ok {
+			if _, ok := engineArgs[c.Name]; ok {
 				for _, want := range []string{"state-dir", "json"} {
 					if _, ok := flags[want]; !ok {
 						t.Errorf("-h lists flags %q, want -%s among them", slices.Sorted(maps.Keys(flags)), want)
@@ -68,7 +69,7 @@ func TestCommandHelpConventions(t *testing.T) {
 				}
 			}
 
-			_, stderr, code = runPortals(t, c.name, "--no-such-flag")
+			_, stderr, code = runPortals(t, c.Name, "--no-such-flag")
 			if code != 2 {
 				t.Errorf("--no-such-flag: exit %d, want 2", code)
 			}

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"fmt"
@@ -7,8 +7,10 @@ import (
 	"runtime/debug"
 )
 
-// version is set at release time with -ldflags "-X main.version=x.y.z".
-var version = "dev"
+// Version is the version this build reports. The main package sets it
+// from its own version variable, which releases set with
+// -ldflags "-X main.version=x.y.z".
+var Version = "dev"
 
 func versionCommand() *command {
 	c := &command{name: "version", usage: "version", shortHelp: "Print the version of this build"}
@@ -26,7 +28,7 @@ func versionCommand() *command {
 				}
 			}
 		}
-		fmt.Fprintf(stdout, "portals %s%s %s/%s %s\n", version, revision, runtime.GOOS, runtime.GOARCH, runtime.Version())
+		fmt.Fprintf(stdout, "portals %s%s %s/%s %s\n", Version, revision, runtime.GOOS, runtime.GOARCH, runtime.Version())
 		return nil
 	}
 	return c

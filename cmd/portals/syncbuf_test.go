@@ -2,12 +2,11 @@ package main
 
 import (
 	"bytes"
-	"encoding/json"
 	"sync"
 )
 
-// syncBuffer is a bytes.Buffer that a child process writes while another
-// goroutine reads it.
+// syncBuffer is a bytes.Buffer that a child process writes while the test
+// reads it.
 type syncBuffer struct {
 	mu  sync.Mutex
 	buf bytes.Buffer
@@ -23,8 +22,4 @@ func (b *syncBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
-}
-
-func jsonUnmarshal(text string, v any) error {
-	return json.Unmarshal([]byte(text), v)
 }

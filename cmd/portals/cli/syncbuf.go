@@ -1,0 +1,30 @@
+package cli
+
+import (
+	"bytes"
+	"encoding/json"
+	"sync"
+)
+
+// syncBuffer is a bytes.Buffer that a child process writes while another
+// goroutine reads it.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+func jsonUnmarshal(text string, v any) error {
+	return json.Unmarshal([]byte(text), v)
+}
