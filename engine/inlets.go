@@ -178,8 +178,23 @@ func (e *Engine) inletRefused(in *inlet, err error) {
 	e.mu.Unlock()
 
 	limiter := e.refusalLimiter("inlet " + in.config.Name)
-	if limiter.allow(err.Error()) {
+	if limiter.allow(refusalKind(err)) {
 		e.log.Warn("portal connection refused; identical refusals are not logged for a while", "inlet", in.config.Name, "err", err, "refusals", fails)
+	}
+}
+
+// refusalKind classifies a refusal for log rate limiting: the full error
+// text differs on every connection (ports, stream numbers), the kind does
+// not.
+func refusalKind(err error) string {
+	var se *session.StatusError
+	switch {
+	case errors.As(err, &se):
+		return se.Status.String()
+	case errors.Is(err, context.DeadlineExceeded):
+		return "timeout"
+	default:
+		return "unreachable"
 	}
 }
 

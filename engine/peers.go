@@ -30,6 +30,10 @@ const (
 
 	// rttInterval is how often the round-trip time of a session is measured.
 	rttInterval = 10 * time.Second
+
+	// redialPause is how soon after a failed dial a connection to an inlet
+	// may dial the peer again.
+	redialPause = time.Second
 )
 
 // peer is everything the engine tracks about one other node. Fields are
@@ -43,10 +47,13 @@ type peer struct {
 
 	current *liveSession
 	name    string
-	state   string
-	since   time.Time
-	lastErr string
-	rtt     time.Duration
+
+	lastDialFail time.Time // when the last dial over all routes failed
+	lastDialErr  error     // its error; nil after a success
+	state        string
+	since        time.Time
+	lastErr      string
+	rtt          time.Duration
 }
 
 // liveSession is an established session and how it was reached.
@@ -161,16 +168,38 @@ func (e *Engine) sessionWith(ctx context.Context, cfg state.Peer) (*session.Sess
 	if live := e.liveSessionOf(p); live != nil && !isDone(live.sess) {
 		return live.sess, nil
 	}
+	if err := e.recentDialFailure(p); err != nil {
+		return nil, err
+	}
 	e.setPeerState(p, StateConnecting, "")
 	sess, route, err := e.dialPeer(ctx, cfg)
 	if err != nil {
+		e.mu.Lock()
+		p.lastDialFail, p.lastDialErr = time.Now(), err
+		e.mu.Unlock()
 		e.setPeerState(p, StateDown, err.Error())
 		return nil, err
 	}
+	e.mu.Lock()
+	p.lastDialErr = nil
+	e.mu.Unlock()
 	if current := e.adoptSession(sess, route, false); current != nil {
 		return current, nil
 	}
 	return nil, fmt.Errorf("engine: the session with %v closed at once", cfg.ID.Short())
+}
+
+// recentDialFailure returns the last dial error when it is younger than
+// redialPause. Connections that arrive at an inlet while the peer is
+// unreachable then fail at once instead of each dialing again, which
+// would spend the relay's per-source connection budget.
+func (e *Engine) recentDialFailure(p *peer) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if p.lastDialErr != nil && time.Since(p.lastDialFail) < redialPause {
+		return p.lastDialErr
+	}
+	return nil
 }
 
 // peerEntry returns the tracked peer for id, creating an entry without

@@ -58,7 +58,10 @@ func Listen(stateDir string, backend Backend, logger *slog.Logger) (*Server, err
 	}
 
 	s := &Server{backend: backend, logger: logger, ln: ln}
-	s.http = &http.Server{Handler: s.routes(), ReadHeaderTimeout: 5 * time.Second}
+	// IdleTimeout closes keep-alive connections of clients that went
+	// quiet, so a long-lived client does not pin a goroutine and a
+	// descriptor in the engine.
+	s.http = &http.Server{Handler: s.routes(), ReadHeaderTimeout: 5 * time.Second, IdleTimeout: 30 * time.Second}
 	go s.http.Serve(ln)
 	return s, nil
 }

@@ -38,6 +38,12 @@ type Conn struct {
 	abortOnce sync.Once
 	lastIO    atomic.Int64 // Unix nanoseconds of the last byte in either direction
 
+	// finSent is set before CloseWrite on the TCP side, and tcpBroken when
+	// a write to it fails. Both tell a read's EOF apart from the peer's
+	// FIN: on Linux, once one call has reported a reset, a read returns a
+	// plain EOF.
+	finSent, tcpBroken atomic.Bool
+
 	// BytesIn counts bytes from the stream to the TCP side, BytesOut the
 	// other way.
 	BytesIn, BytesOut atomic.Int64
@@ -120,6 +126,10 @@ func (c *Conn) tcpToStream() {
 		// The stream broke: the far side is gone. Tell the local peer
 		// with a reset.
 		c.Abort()
+	case readErr == nil && c.resetSeen():
+		// The EOF follows a reset that the other direction reported.
+		c.sendReset()
+		c.Abort()
 	case readErr == nil:
 		// A FIN from the local peer: pass it on and keep reading the
 		// other direction.
@@ -138,14 +148,29 @@ func (c *Conn) streamToTCP() {
 	case c.isAborted():
 	case writeErr != nil:
 		// The local peer went away while data was arriving.
+		c.tcpBroken.Store(true)
 		c.sendReset()
 		c.Abort()
 	case readErr == nil:
+		c.finSent.Store(true)
 		c.tcp.CloseWrite()
 	default:
 		// The stream was reset or the session died.
 		c.Abort()
 	}
+}
+
+// resetSeen reports whether an EOF read from the TCP side actually ended a
+// reset connection.
+func (c *Conn) resetSeen() bool {
+	if c.tcpBroken.Load() {
+		return true
+	}
+	if c.finSent.Load() {
+		// After this side's FIN the socket may close normally.
+		return false
+	}
+	return closedByReset(c.tcp)
 }
 
 // copy moves bytes from src to dst until EOF or an error. It returns the

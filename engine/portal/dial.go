@@ -52,7 +52,8 @@ func Dial(ctx context.Context, target string, timeout time.Duration) (*net.TCPCo
 
 // dialFailure shortens a dial error to its cause.
 func dialFailure(err error) string {
-	if errors.Is(err, context.DeadlineExceeded) {
+	var netErr net.Error
+	if errors.Is(err, context.DeadlineExceeded) || errors.As(err, &netErr) && netErr.Timeout() {
 		return "timed out"
 	}
 	var opErr *net.OpError
