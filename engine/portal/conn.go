@@ -12,12 +12,18 @@ import (
 	"time"
 )
 
-// copyBufferSize is the buffer each direction of a connection uses, in
-// bytes. It bounds the bytes a connection holds outside the kernel and the
-// mux window.
-const copyBufferSize = 32 << 10
+// Copy buffers. Each direction reads into a small buffer while traffic is
+// light, so an idle connection holds little memory, and into a large pooled
+// buffer while reads fill the small one, so bulk transfers take few system
+// calls and mux frames. Neither buffer is used after the Write that
+// carries it returns: the TCP side writes synchronously, and yamux copies a
+// frame's body before Stream.Write returns.
+const (
+	smallBufferSize = 2 << 10
+	largeBufferSize = 256 << 10
+)
 
-var bufferPool = sync.Pool{New: func() any { b := make([]byte, copyBufferSize); return &b }}
+var largeBuffers = sync.Pool{New: func() any { b := make([]byte, largeBufferSize); return &b }}
 
 // Stream is the mux side of a portal connection.
 type Stream interface {
@@ -177,9 +183,14 @@ func (c *Conn) resetSeen() bool {
 // read error (nil on a clean EOF) and the write error separately, so the
 // caller can tell which side failed.
 func (c *Conn) copy(dst io.Writer, src io.Reader, counter *atomic.Int64) (readErr, writeErr error) {
-	bufp := bufferPool.Get().(*[]byte)
-	defer bufferPool.Put(bufp)
-	buf := *bufp
+	small := make([]byte, smallBufferSize)
+	buf := small
+	var large *[]byte
+	defer func() {
+		if large != nil {
+			largeBuffers.Put(large)
+		}
+	}()
 
 	for {
 		n, err := src.Read(buf)
@@ -195,6 +206,17 @@ func (c *Conn) copy(dst io.Writer, src io.Reader, counter *atomic.Int64) (readEr
 		}
 		if err != nil {
 			return err, nil
+		}
+
+		// Grow when a read filled the small buffer; shrink when reads
+		// become small again.
+		switch {
+		case large == nil && n == len(small):
+			large = largeBuffers.Get().(*[]byte)
+			buf = *large
+		case large != nil && n < smallBufferSize:
+			largeBuffers.Put(large)
+			large, buf = nil, small
 		}
 	}
 }
