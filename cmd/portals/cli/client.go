@@ -59,6 +59,18 @@ func (f *clientFlags) output(w io.Writer, v any, human func()) error {
 	return nil
 }
 
+// connect parses args, which must hold exactly n positional arguments
+// (described by names for the error), and returns a client for the engine.
+func (f *clientFlags) connect(fs *flag.FlagSet, args []string, n int, names string) (*localapi.Client, error) {
+	if err := parseFlags(fs, args, n); err != nil {
+		return nil, err
+	}
+	if err := needArgs(fs, n, names); err != nil {
+		return nil, err
+	}
+	return f.client()
+}
+
 // needArgs checks the count of positional arguments.
 func needArgs(fs *flag.FlagSet, n int, names string) error {
 	if fs.NArg() != n {

@@ -18,14 +18,7 @@ func inviteCommand() *command {
 		cf.register(fs)
 		fs.IntVar(&uses, "uses", 1, "how many people can redeem the link (1 to 1000)")
 		fs.DurationVar(&expires, "expires", 7*24*time.Hour, "how long the link stays valid, such as 30m, 12h or 168h (1m to 8760h)")
-		if err := parseFlags(fs, args, 1); err != nil {
-			return err
-		}
-		if err := needArgs(fs, 1, "NAME"); err != nil {
-			return err
-		}
-
-		client, err := cf.client()
+		client, err := cf.connect(fs, args, 1, "NAME")
 		if err != nil {
 			return err
 		}
@@ -52,14 +45,7 @@ func acceptCommand() *command {
 		fs := newFlagSet(c, stderr)
 		cf.register(fs)
 		fs.IntVar(&port, "port", 0, "local port on 127.0.0.1 for the service (default: a free port, kept across restarts)")
-		if err := parseFlags(fs, args, 1); err != nil {
-			return err
-		}
-		if err := needArgs(fs, 1, "LINK (in quotes if your shell splits it)"); err != nil {
-			return err
-		}
-
-		client, err := cf.client()
+		client, err := cf.connect(fs, args, 1, "LINK (in quotes if your shell splits it)")
 		if err != nil {
 			return err
 		}
@@ -82,14 +68,7 @@ func revokeCommand() *command {
 		var cf clientFlags
 		fs := newFlagSet(c, stderr)
 		cf.register(fs)
-		if err := parseFlags(fs, args, 2); err != nil {
-			return err
-		}
-		if err := needArgs(fs, 2, "NAME WHO (an identifier, short form or name from portals ls)"); err != nil {
-			return err
-		}
-
-		client, err := cf.client()
+		client, err := cf.connect(fs, args, 2, "NAME WHO (an identifier, short form or name from portals ls)")
 		if err != nil {
 			return err
 		}
@@ -112,14 +91,7 @@ func removeCommand() *command {
 		var cf clientFlags
 		fs := newFlagSet(c, stderr)
 		cf.register(fs)
-		if err := parseFlags(fs, args, 1); err != nil {
-			return err
-		}
-		if err := needArgs(fs, 1, "NAME"); err != nil {
-			return err
-		}
-
-		client, err := cf.client()
+		client, err := cf.connect(fs, args, 1, "NAME")
 		if err != nil {
 			return err
 		}

@@ -13,10 +13,8 @@ func shareCommand() *command {
 		var cf clientFlags
 		fs := newFlagSet(c, stderr)
 		cf.register(fs)
-		if err := parseFlags(fs, args, 2); err != nil {
-			return err
-		}
-		if err := needArgs(fs, 2, "NAME HOST:PORT"); err != nil {
+		client, err := cf.connect(fs, args, 2, "NAME HOST:PORT")
+		if err != nil {
 			return err
 		}
 		name, target := fs.Arg(0), fs.Arg(1)
@@ -24,10 +22,6 @@ func shareCommand() *command {
 			return usageError{err.Error()}
 		}
 
-		client, err := cf.client()
-		if err != nil {
-			return err
-		}
 		ctx, cancel := apiContext(apiTimeout)
 		defer cancel()
 		snap, err := client.Share(ctx, name, target)
@@ -47,14 +41,7 @@ func unshareCommand() *command {
 		var cf clientFlags
 		fs := newFlagSet(c, stderr)
 		cf.register(fs)
-		if err := parseFlags(fs, args, 1); err != nil {
-			return err
-		}
-		if err := needArgs(fs, 1, "NAME"); err != nil {
-			return err
-		}
-
-		client, err := cf.client()
+		client, err := cf.connect(fs, args, 1, "NAME")
 		if err != nil {
 			return err
 		}
