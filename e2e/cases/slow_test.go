@@ -15,7 +15,7 @@ import (
 //
 // Scaled down: the client reads for slowFor (10 s) instead of 30 s, to
 // keep the suite within its time budget. The target fills every buffer in
-// the path (the mux window of 16 MiB and the socket buffers) in well under
+// the path (the mux window of 8 MiB and the socket buffers) in well under
 // a second on loopback. So the backpressure and the memory bound are in
 // force for most of the 10 s.
 func TestSlowConsumer(t *testing.T) {

@@ -34,11 +34,14 @@ const (
 // Yamux tuning. These are local choices, not part of the wire protocol.
 const (
 	// maxStreamWindow is the most a stream may have in flight unacked,
-	// and so the most memory one stream can hold on the receiver. A
-	// stream's throughput is capped at window / RTT: yamux's 256 KiB
-	// default caps a 100 ms path at 2.5 MB/s; 16 MiB allows 160 MiB/s
-	// on that path.
-	maxStreamWindow = 16 << 20
+	// and so the data one stream can leave buffered on the receiver when
+	// its reader is slow. A stream's throughput is capped at
+	// window / RTT: yamux's 256 KiB default caps a 100 ms path at
+	// 2.5 MB/s; 8 MiB allows 80 MiB/s there. yamux keeps the buffered
+	// data in a bytes.Buffer that grows by doubling, so a slow reader can
+	// cost up to twice the window in memory; 16 MiB made one slow reader
+	// grow an engine by about 55 MiB.
+	maxStreamWindow = 8 << 20
 
 	// acceptBacklog is how many opened streams may wait for Accept
 	// before yamux resets new ones.

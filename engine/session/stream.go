@@ -23,7 +23,7 @@ import (
 //     have sent FIN.
 //   - yamux has no way to abandon the read side: there is no reset call,
 //     and data the peer keeps sending is buffered up to the stream window
-//     (16 MiB).
+//     (8 MiB).
 //
 // So CloseWrite here is yamux's Close, and Close is yamux's Close plus a
 // local flag that makes Read return net.ErrClosed and wakes a blocked Read.
