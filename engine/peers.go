@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"net"
-	"sync"
 	"time"
 
 	"github.com/portalsapp/portals/engine/channel"
@@ -39,8 +38,11 @@ const (
 // peer is everything the engine tracks about one other node. Fields are
 // guarded by Engine.mu.
 type peer struct {
-	id     identity.ID
-	dialMu sync.Mutex // serializes dials to this peer; not guarded by Engine.mu
+	id identity.ID
+	// dialing holds a token while a dial to this peer runs, so callers
+	// share one dial and can stop waiting when their context ends. It is
+	// not guarded by Engine.mu.
+	dialing chan struct{}
 
 	config *state.Peer        // nil for a peer known only from inbound sessions
 	cancel context.CancelFunc // stops the dial loop; nil when not dialing
@@ -96,7 +98,7 @@ func (p *peer) stop() {
 func (e *Engine) startPeerLocked(cfg state.Peer) {
 	p := e.peers[cfg.ID]
 	if p == nil {
-		p = &peer{id: cfg.ID, state: StateIdle, since: time.Now()}
+		p = newPeer(cfg.ID)
 		e.peers[cfg.ID] = p
 	}
 	p.config = &cfg
@@ -162,8 +164,12 @@ func (e *Engine) sessionFor(ctx context.Context, id identity.ID) (*session.Sessi
 // cfg's routes. Concurrent callers for one peer share a single dial.
 func (e *Engine) sessionWith(ctx context.Context, cfg state.Peer) (*session.Session, error) {
 	p := e.peerEntry(cfg.ID)
-	p.dialMu.Lock()
-	defer p.dialMu.Unlock()
+	select {
+	case p.dialing <- struct{}{}:
+		defer func() { <-p.dialing }()
+	case <-ctx.Done():
+		return nil, fmt.Errorf("engine: waiting for a dial to %v: %w", cfg.ID.Short(), ctx.Err())
+	}
 
 	if live := e.liveSessionOf(p); live != nil && !isDone(live.sess) {
 		return live.sess, nil
@@ -209,10 +215,14 @@ func (e *Engine) peerEntry(id identity.ID) *peer {
 	defer e.mu.Unlock()
 	p := e.peers[id]
 	if p == nil {
-		p = &peer{id: id, state: StateIdle, since: time.Now()}
+		p = newPeer(id)
 		e.peers[id] = p
 	}
 	return p
+}
+
+func newPeer(id identity.ID) *peer {
+	return &peer{id: id, state: StateIdle, since: time.Now(), dialing: make(chan struct{}, 1)}
 }
 
 // waitSession waits for sess to end and resets backoff if it lasted.
@@ -277,7 +287,7 @@ func (e *Engine) adoptSession(sess *session.Session, route string, inbound bool)
 	}
 	p := e.peers[remote.ID]
 	if p == nil {
-		p = &peer{id: remote.ID}
+		p = newPeer(remote.ID)
 		e.peers[remote.ID] = p
 	}
 	old := p.current
