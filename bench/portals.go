@@ -59,7 +59,7 @@ func (p *portalsEnv) up(label string, args ...string) (*node, error) {
 func (p *portalsEnv) relay(label, listen string) (string, *exec.Cmd, error) {
 	dir := filepath.Join(p.r.dir, label)
 	var out syncBuffer
-	cmd, err := p.r.start(label, &out, vaultEnv, p.exe, "relay", "--listen", listen, "--state-dir", dir)
+	cmd, err := p.r.start(label, &out, vaultEnv, p.exe, "relay", "--listen", listen, "--print-link", "--state-dir", dir)
 	if err != nil {
 		return "", nil, err
 	}

@@ -244,6 +244,11 @@ func (e *Engine) Accept(ctx context.Context, text string, port int) (AcceptResul
 	if port < 0 || port > 65535 {
 		return AcceptResult{}, fmt.Errorf("engine: port %d is out of range: use 1 to 65535, or 0 for a free port", port)
 	}
+	if existing, ok := e.acceptedInlet(link.Sharer, link.Service); ok {
+		// Accepting the same service again redeems nothing, so a link
+		// for several people cannot be used up by one of them.
+		return existing, nil
+	}
 
 	ln, err := listenInlet(port)
 	if err != nil {
@@ -255,6 +260,19 @@ func (e *Engine) Accept(ctx context.Context, text string, port int) (AcceptResul
 		return AcceptResult{}, err
 	}
 	return result, nil
+}
+
+// acceptedInlet returns the inlet this node already has for service on
+// peer, if any.
+func (e *Engine) acceptedInlet(peer identity.ID, service string) (AcceptResult, bool) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for _, in := range e.state.Inlets {
+		if in.Peer == peer && in.Service == service {
+			return AcceptResult{Name: in.Name, Service: in.Service, Peer: in.Peer, Addr: inletAddr(in.Port)}, true
+		}
+	}
+	return AcceptResult{}, false
 }
 
 // redeemAndSave redeems link with the sharer and saves the peer and the

@@ -264,6 +264,8 @@ func (e *Engine) handleRedeem(peer channel.Peer, secret []byte) session.Response
 		return err
 	})
 	switch {
+	case errors.Is(err, errRevoked):
+		return session.Response{Status: session.StatusDenied, Reason: "access revoked by the sharer"}
 	case errors.Is(err, invite.ErrExpired):
 		return session.Response{Status: session.StatusExpired, Reason: err.Error()}
 	case errors.Is(err, invite.ErrUsed):
@@ -293,20 +295,37 @@ func redeem(st *state.State, secret [invite.SecretSize]byte, peer channel.Peer, 
 			if _, err := hex.Decode(rec.Hash[:], []byte(inv.Hash)); err != nil {
 				continue
 			}
-			err := rec.Redeem(secret, now)
-			if errors.Is(err, invite.ErrNoMatch) {
+			if !rec.Matches(secret) {
 				continue
 			}
-			if err != nil {
+			if slices.Contains(inv.RedeemedBy, peer.ID) {
+				return redeemAgain(svc, peer.ID)
+			}
+			if err := rec.Redeem(secret, now); err != nil {
 				return "", err
 			}
 			inv.UsesLeft = rec.UsesLeft
+			inv.RedeemedBy = append(inv.RedeemedBy, peer.ID)
 			grant(svc, peer, now)
 			return svc.Name, nil
 		}
 	}
 	return "", invite.ErrNoMatch
 }
+
+// redeemAgain handles an identity that already redeemed this invitation:
+// it uses no second use, and it does not restore access that the sharer
+// revoked.
+func redeemAgain(svc *state.Service, id identity.ID) (string, error) {
+	if slices.ContainsFunc(svc.Access, func(a state.Access) bool { return a.ID == id }) {
+		return svc.Name, nil
+	}
+	return "", errRevoked
+}
+
+// errRevoked rejects an identity whose access was revoked after it
+// redeemed the invitation it presents again.
+var errRevoked = errors.New("engine: your access to this service was revoked after you redeemed this invitation; ask the sharer for a new one")
 
 // grant adds peer to svc's access list, or refreshes its name.
 func grant(svc *state.Service, peer channel.Peer, now time.Time) {

@@ -117,7 +117,7 @@ func freePort(t *testing.T) string {
 // startRelay runs `portals relay` and returns it with its link.
 func startRelay(t *testing.T, dir, addr string) (*proc, string) {
 	t.Helper()
-	p := startPortals(t, "relay", "--state-dir", dir, "--listen", addr)
+	p := startPortals(t, "relay", "--state-dir", dir, "--listen", addr, "--print-link")
 	var link string
 	waitUntil(t, 10*time.Second, "the relay to print its link", func() bool {
 		for _, line := range strings.Split(p.stdout.String(), "\n") {

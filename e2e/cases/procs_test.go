@@ -191,7 +191,7 @@ func openProcPortal(t *testing.T, route, target, ns string, upFlags ...string) *
 	sharerArgs := append([]string{"up"}, upFlags...)
 	if route == "relay" {
 		p.relayAddr = freeAddrIn(t, ns)
-		p.relay = startPortals(t, "relay", filepath.Join(base, "relay"), ns, "relay", "--listen", p.relayAddr)
+		p.relay = startPortals(t, "relay", filepath.Join(base, "relay"), ns, "relay", "--listen", p.relayAddr, "--print-link")
 		link := p.relay.waitLink(t)
 		sharerArgs = append(sharerArgs, "--relay", link)
 	} else {

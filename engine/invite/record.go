@@ -146,6 +146,11 @@ func (r *Record) matches(hash [sha256.Size]byte) bool {
 	return subtle.ConstantTimeCompare(r.Hash[:], hash[:]) == 1
 }
 
+// Matches reports whether secret is the secret of r, in constant time.
+func (r *Record) Matches(secret [SecretSize]byte) bool {
+	return r.matches(HashSecret(secret))
+}
+
 // Redeem checks secret against r at now and, on success, uses up one
 // redemption. It checks the secret first, so a wrong secret learns nothing
 // about expiry or uses. The error wraps ErrNoMatch, ErrExpired (at Expires

@@ -3,6 +3,7 @@ package localapi
 import (
 	"context"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/portalsapp/portals/engine"
@@ -126,7 +127,12 @@ func (s *Server) handleRevoke(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	name := r.PathValue("name")
-	s.logger.Info("local API: revoke", "service", name, "who", req.Who)
+	who := req.Who
+	if strings.Contains(strings.ToLower(who), "portals://") {
+		// Someone pasted a link; links carry secrets and are never logged.
+		who = "[a link, not logged]"
+	}
+	s.logger.Info("local API: revoke", "service", name, "who", who)
 	id, err := s.backend.Revoke(name, req.Who)
 	if err != nil {
 		writeError(w, http.StatusBadRequest, err)

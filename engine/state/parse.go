@@ -100,6 +100,11 @@ func (s *State) normalize() {
 		if len(s.Services[i].Invitations) == 0 {
 			s.Services[i].Invitations = nil
 		}
+		for j := range s.Services[i].Invitations {
+			if len(s.Services[i].Invitations[j].RedeemedBy) == 0 {
+				s.Services[i].Invitations[j].RedeemedBy = nil
+			}
+		}
 	}
 }
 

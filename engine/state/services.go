@@ -28,6 +28,11 @@ type Invitation struct {
 	Created  time.Time `json:"created"`
 	Expires  time.Time `json:"expires"`
 	UsesLeft int       `json:"uses_left"`
+
+	// RedeemedBy lists the identities that redeemed this invitation. Each
+	// identity uses an invitation at most once, and one whose access was
+	// revoked cannot use the same invitation again.
+	RedeemedBy []identity.ID `json:"redeemed_by,omitempty"`
 }
 
 // Inlet is a service shared with this node by a peer, reachable on

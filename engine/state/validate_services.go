@@ -91,6 +91,11 @@ func checkInvitations(path string, invitations []Invitation) error {
 		if !inv.Expires.After(inv.Created) {
 			return fieldError(joinPath(entry, "expires"), inv.Expires.String(), "must be after created")
 		}
+		for k, id := range inv.RedeemedBy {
+			if err := checkID(indexPath(joinPath(entry, "redeemed_by"), k), id); err != nil {
+				return err
+			}
+		}
 	}
 	return nil
 }

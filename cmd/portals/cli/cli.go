@@ -4,12 +4,14 @@
 package cli
 
 import (
+	"bytes"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
+	"regexp"
 	"strings"
 )
 
@@ -98,6 +100,16 @@ func printUsage(w io.Writer) {
 	fmt.Fprintln(w, "Run `portals COMMAND -h` for the flags of a command.")
 }
 
+// linkText matches the payload of a pasted invitation or relay link.
+var linkText = regexp.MustCompile(`(?i)(portals://[a-z]+/)[a-z0-9]+`)
+
+// redactLinks shortens every link in msg to its prefix, because links
+// carry secrets and error messages end up in terminals' scrollback and
+// in bug reports.
+func redactLinks(msg string) string {
+	return linkText.ReplaceAllString(msg, "${1}…")
+}
+
 // usageError is a mistake in the command line, reported with exit code 2.
 type usageError struct{ msg string }
 
@@ -119,13 +131,23 @@ func newFlagSet(c *command, stderr io.Writer) *flag.FlagSet {
 // the positional arguments, and rejects positional arguments beyond
 // maxArgs. After it, fs.Args() holds the positional arguments only.
 func parseFlags(fs *flag.FlagSet, args []string, maxArgs int) error {
+	// The flag package prints its own error and the usage; send that
+	// through redactLinks too.
+	out := fs.Output()
+	var printed bytes.Buffer
+	fs.SetOutput(&printed)
+	defer func() {
+		fs.SetOutput(out)
+		io.WriteString(out, redactLinks(printed.String()))
+	}()
+
 	var positional []string
 	for {
 		if err := fs.Parse(args); err != nil {
 			if errors.Is(err, flag.ErrHelp) {
 				return err
 			}
-			return usageError{err.Error()}
+			return usageError{redactLinks(err.Error())}
 		}
 		rest := fs.Args()
 		if len(rest) == 0 {
@@ -140,7 +162,7 @@ func parseFlags(fs *flag.FlagSet, args []string, maxArgs int) error {
 	}
 
 	if len(positional) > maxArgs {
-		return usageError{fmt.Sprintf("unexpected arguments: %s", strings.Join(positional[maxArgs:], " "))}
+		return usageError{redactLinks(fmt.Sprintf("unexpected arguments: %s", strings.Join(positional[maxArgs:], " ")))}
 	}
 	fs.Parse(append([]string{"--"}, positional...))
 	return nil

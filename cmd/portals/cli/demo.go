@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -37,6 +38,8 @@ func demoCommand() *command {
 			return err
 		}
 		defer d.cleanup()
+		stop := d.cleanupOnSignal()
+		defer stop()
 		return d.run()
 	}
 	return c
@@ -161,7 +164,7 @@ func serveDirectory(dir string) (net.Listener, error) {
 func (d *demo) startRelay() (string, error) {
 	dir := filepath.Join(d.dir, "relay")
 	var out syncBuffer
-	cmd, err := d.start(&out, "relay", "--listen", "127.0.0.1:0", "--state-dir", dir)
+	cmd, err := d.start(&out, "relay", "--listen", "127.0.0.1:0", "--print-link", "--state-dir", dir)
 	if err != nil {
 		return "", err
 	}
@@ -244,6 +247,31 @@ func (d *demo) fetch(addr, name string, want []byte) error {
 	}
 	d.say("The SHA-256 matches the original.")
 	return nil
+}
+
+// cleanupOnSignal stops the demo's processes and removes its directory
+// when the user interrupts it, then exits with the conventional status.
+// The returned function stops watching.
+func (d *demo) cleanupOnSignal() (stop func()) {
+	signals := make(chan os.Signal, 1)
+	signal.Notify(signals, os.Interrupt, syscall.SIGTERM)
+	done := make(chan struct{})
+	go func() {
+		select {
+		case sig := <-signals:
+			d.cleanup()
+			code := 130
+			if sig == syscall.SIGTERM {
+				code = 143
+			}
+			os.Exit(code)
+		case <-done:
+		}
+	}()
+	return func() {
+		signal.Stop(signals)
+		close(done)
+	}
 }
 
 func (d *demo) cleanup() {

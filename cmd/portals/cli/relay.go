@@ -56,11 +56,13 @@ func runRelay(c *command, args []string, stdout, stderr io.Writer) error {
 	var sf stateFlags
 	var listen, advertise string
 	var allow stringList
+	var printLink bool
 	fs := newFlagSet(c, stderr)
 	sf.register(fs)
 	fs.StringVar(&listen, "listen", ":7700", "host:port on which the relay accepts nodes")
 	fs.StringVar(&advertise, "advertise", "", "host:port that nodes dial, written into the relay link (default: the listen address, with this host's name when the host is empty)")
 	fs.Var(&allow, "allow", "identifier of a node that may register without the secret (repeatable)")
+	fs.BoolVar(&printLink, "print-link", false, "print the relay link, which contains the registration secret, even when standard output is not a terminal")
 	if err := parseFlags(fs, args, 0); err != nil {
 		return err
 	}
@@ -89,7 +91,13 @@ func runRelay(c *command, args []string, stdout, stderr io.Writer) error {
 		ln.Close()
 		return err
 	}
-	fmt.Fprintf(stdout, "relay link (give it to the nodes that share through this relay; it contains the registration secret):\n%s\n", link)
+	if printLink || isTerminal(stdout) {
+		fmt.Fprintf(stdout, "relay link (give it to the nodes that share through this relay; it contains the registration secret):\n%s\n", link)
+	} else {
+		// Standard output may be a log file or the journal, which must
+		// never hold the secret.
+		fmt.Fprintf(stdout, "relay up; print its link with: portals relay link --state-dir %s\n", dir)
+	}
 	log.Info("relay up", "listen", ln.Addr().String(), "advertise", advertise, "id", srv.ID().String())
 
 	return serveUntilSignal(srv, ln, log)
@@ -269,4 +277,14 @@ func loadRelayInfo(dir string) (relayInfo, error) {
 		return relayInfo{}, fmt.Errorf("%s is damaged; start the relay again to rewrite it", path)
 	}
 	return info, nil
+}
+
+// isTerminal reports whether w is a character device such as a terminal.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	info, err := f.Stat()
+	return err == nil && info.Mode()&os.ModeCharDevice != 0
 }

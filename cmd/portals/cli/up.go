@@ -2,11 +2,13 @@ package cli
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"os"
 	"os/signal"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/portalsapp/portals/engine"
 	"github.com/portalsapp/portals/engine/localapi"
@@ -40,9 +42,33 @@ func upCommand() *command {
 		if err := parseFlags(fs, args, 0); err != nil {
 			return err
 		}
+		if err := checkTimings(timing); err != nil {
+			return err
+		}
 		return runUp(sf, listen, relays, timing, stderr)
 	}
 	return c
+}
+
+// checkTimings rejects negative durations and ones too short to work: a
+// keepalive of a few microseconds would declare every peer dead.
+func checkTimings(o engine.Options) error {
+	limits := []struct {
+		flag  string
+		value time.Duration
+		min   time.Duration
+	}{
+		{"--keepalive", o.KeepAliveInterval, 250 * time.Millisecond},
+		{"--dial-timeout", o.DialTimeout, 100 * time.Millisecond},
+		{"--open-timeout", o.OpenTimeout, 100 * time.Millisecond},
+		{"--idle-timeout", o.IdleTimeout, time.Second},
+	}
+	for _, l := range limits {
+		if l.value != 0 && l.value < l.min {
+			return usageError{fmt.Sprintf("%s %v is too short: use at least %v, or 0 for the default", l.flag, l.value, l.min)}
+		}
+	}
+	return nil
 }
 
 func runUp(sf stateFlags, listen, relays []string, timing engine.Options, stderr io.Writer) error {

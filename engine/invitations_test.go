@@ -1,0 +1,106 @@
+package engine_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+)
+
+// shareWithLink shares a service on sharer and returns a link for uses
+// people.
+func shareWithLink(t *testing.T, sharer *node, uses int) string {
+	t.Helper()
+	if err := sharer.Share("web", "127.0.0.1:9"); err != nil {
+		t.Fatal(err)
+	}
+	link, err := sharer.Invite("web", uses, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return link
+}
+
+func openInvitations(n *node) int {
+	s := n.Snapshot()
+	if len(s.Services) != 1 {
+		return -1
+	}
+	return s.Services[0].Invitations
+}
+
+// TestAcceptTwiceUsesOneRedemption accepts a link for three people twice
+// from one node: the second accept returns the same inlet and uses
+// nothing.
+func TestAcceptTwiceUsesOneRedemption(t *testing.T) {
+	sharer := startNode(t, "sharer", "", withListen)
+	accepter := startNode(t, "accepter", "", nil)
+	link := shareWithLink(t, sharer, 3)
+
+	first, err := accepter.Accept(context.Background(), link, 0)
+	if err != nil {
+		t.Fatalf("first accept: %v", err)
+	}
+	second, err := accepter.Accept(context.Background(), link, 0)
+	if err != nil {
+		t.Fatalf("second accept: %v", err)
+	}
+	if second != first {
+		t.Errorf("second accept made %+v, want the first inlet %+v again", second, first)
+	}
+	if got := len(accepter.Snapshot().Inlets); got != 1 {
+		t.Errorf("accepter has %d inlets, want 1", got)
+	}
+
+	// Removing the inlet and accepting again presents the link to the
+	// sharer a second time; that must not use a second redemption either.
+	if err := accepter.Remove(first.Name); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := accepter.Accept(context.Background(), link, 0); err != nil {
+		t.Fatalf("accept after remove: %v", err)
+	}
+	if got := openInvitations(sharer); got != 1 {
+		t.Errorf("sharer counts %d open invitations, want the 3-use link still open", got)
+	}
+	s := sharer.Snapshot()
+	if got := len(s.Services[0].Access); got != 1 {
+		t.Errorf("access list has %d entries, want 1", got)
+	}
+}
+
+// TestRevokedCannotReuseLink revokes an accepter, which then presents the
+// multi-use link it redeemed before: the sharer rejects it, while another
+// node can still use the link.
+func TestRevokedCannotReuseLink(t *testing.T) {
+	sharer := startNode(t, "sharer", "", withListen)
+	bob := startNode(t, "bob", "", nil)
+	carol := startNode(t, "carol", "", nil)
+	link := shareWithLink(t, sharer, 10)
+
+	inlet, err := bob.Accept(context.Background(), link, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sharer.Revoke("web", bob.ID().String()); err != nil {
+		t.Fatal(err)
+	}
+	if err := bob.Remove(inlet.Name); err != nil {
+		t.Fatal(err)
+	}
+
+	_, err = bob.Accept(context.Background(), link, 0)
+	if err == nil || !strings.Contains(err.Error(), "revoked") {
+		t.Errorf("revoked node accepting its old link again: %v, want an error saying access was revoked", err)
+	}
+	if got := len(sharer.Snapshot().Services[0].Access); got != 0 {
+		t.Errorf("access list has %d entries after the rejected accept, want 0", got)
+	}
+	if got := len(bob.Snapshot().Inlets); got != 0 {
+		t.Errorf("revoked node has %d inlets, want none saved", got)
+	}
+
+	if _, err := carol.Accept(context.Background(), link, 0); err != nil {
+		t.Errorf("another node accepting the same link: %v, want success", err)
+	}
+}
