@@ -12,6 +12,7 @@ import (
 	"net"
 	"os"
 	"os/user"
+	"path/filepath"
 	"sync"
 	"time"
 
@@ -177,6 +178,9 @@ func (e *Engine) openVault() error {
 	e.identity = id
 	if created {
 		e.log.Info("created a new node identity", "id", id.ID().String(), "vault", v.Kind())
+		if _, err := os.Stat(filepath.Join(e.opts.StateDir, state.FileName)); err == nil {
+			e.log.Warn("this state directory already had a state file but its vault had no identity, so the node has a new identifier: peers will not recognise it, and relay links must be added again", "vault", v.Kind())
+		}
 	}
 	return nil
 }

@@ -38,6 +38,12 @@ type ServiceInfo struct {
 // ("host:port"). Sharing a name again with the same target does nothing;
 // with another target it fails.
 func (e *Engine) Share(name, target string) error {
+	if err := state.ValidateServiceName(name); err != nil {
+		return err
+	}
+	if err := state.ValidateTarget(target); err != nil {
+		return fmt.Errorf("engine: %w", err)
+	}
 	return e.updateState(func(st *state.State) error {
 		for _, svc := range st.Services {
 			if svc.Name != name {
@@ -202,8 +208,10 @@ func (e *Engine) handlePortal(ctx context.Context, sess *session.Session, peer c
 
 	tcp, err := portal.Dial(ctx, target, e.opts.DialTimeout)
 	if err != nil {
+		// The peer learns that the service is down, not the sharer's
+		// internal addresses; the log has the details.
 		e.logRefusal(name, err)
-		return session.Response{Status: session.StatusUnreachable, Reason: err.Error()}
+		return session.Response{Status: session.StatusUnreachable, Reason: fmt.Sprintf("the sharing computer cannot reach %q right now", name)}
 	}
 	return session.Response{Status: session.StatusOK, Serve: func(st *session.Stream) {
 		e.runConn(&liveConn{key: streamKey{sess, st.ID()}, peer: peer.ID, service: name}, tcp, st, sess)

@@ -3,7 +3,9 @@ package state
 import (
 	"encoding/hex"
 	"fmt"
+	"net"
 	"strconv"
+	"strings"
 )
 
 // MaxServiceNameLen bounds a service or inlet name, in bytes.
@@ -20,6 +22,20 @@ func ValidateServiceName(name string) error {
 	return nil
 }
 
+// ValidateTarget checks a service target: host:port with a port from 1 to
+// 65535, such as localhost:5432.
+func ValidateTarget(target string) error {
+	const example = "write host:port, such as localhost:5432 or 127.0.0.1:8080"
+	host, port, err := net.SplitHostPort(target)
+	if err != nil || host == "" || strings.IndexFunc(host, notHostChar) >= 0 {
+		return fmt.Errorf("invalid target %q: %s", target, example)
+	}
+	if n, err := strconv.ParseUint(port, 10, 16); err != nil || n == 0 {
+		return fmt.Errorf("invalid target %q: the port must be a number from 1 to 65535", target)
+	}
+	return nil
+}
+
 func checkServiceName(path, name string) error {
 	const rule = "use 1 to 64 characters from a-z, 0-9, '.', '_' and '-', starting with a letter or digit"
 	if name == "" || len(name) > MaxServiceNameLen {
@@ -27,7 +43,10 @@ func checkServiceName(path, name string) error {
 	}
 	for i, r := range name {
 		letterOrDigit := r >= 'a' && r <= 'z' || r >= '0' && r <= '9'
-		if !letterOrDigit && (i == 0 || r != '.' && r != '_' && r != '-') {
+		switch {
+		case i == 0 && !letterOrDigit:
+			return fieldError(path, name, fmt.Sprintf("it starts with %q: %s", r, rule))
+		case !letterOrDigit && r != '.' && r != '_' && r != '-':
 			return fieldError(path, name, fmt.Sprintf("invalid character %q: %s", r, rule))
 		}
 	}
