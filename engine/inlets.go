@@ -244,15 +244,20 @@ func (e *Engine) Accept(ctx context.Context, text string, port int) (AcceptResul
 	if port < 0 || port > 65535 {
 		return AcceptResult{}, fmt.Errorf("engine: port %d is out of range: use 1 to 65535, or 0 for a free port", port)
 	}
-	if existing, ok := e.acceptedInlet(link.Sharer, link.Service); ok {
-		// Accepting the same service again redeems nothing, so a link
-		// for several people cannot be used up by one of them.
+	// Accepting the same service again redeems nothing, so a link for
+	// several people cannot be used up by one of them.
+	existing, accepted := e.acceptedInlet(link.Sharer, link.Service)
+	if accepted && (port == 0 || existing.Addr == inletAddr(port)) {
 		return existing, nil
 	}
 
 	ln, err := listenInlet(port)
 	if err != nil {
 		return AcceptResult{}, fmt.Errorf("engine: %w", err)
+	}
+	if accepted {
+		ln.Close()
+		return AcceptResult{}, fmt.Errorf("engine: %q from %s is already at %s; run `portals remove %s` first to move it to port %d", existing.Service, existing.Peer.Short(), existing.Addr, existing.Name, port)
 	}
 	result, err := e.redeemAndSave(ctx, link, ln)
 	if err != nil {
