@@ -44,10 +44,10 @@ func checkServiceName(path, name string) error {
 	for i, r := range name {
 		letterOrDigit := r >= 'a' && r <= 'z' || r >= '0' && r <= '9'
 		switch {
-		case i == 0 && !letterOrDigit:
-			return fieldError(path, name, fmt.Sprintf("it starts with %q: %s", r, rule))
 		case !letterOrDigit && r != '.' && r != '_' && r != '-':
 			return fieldError(path, name, fmt.Sprintf("invalid character %q: %s", r, rule))
+		case i == 0 && !letterOrDigit:
+			return fieldError(path, name, fmt.Sprintf("it starts with %q: %s", r, rule))
 		}
 	}
 	return nil
