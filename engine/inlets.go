@@ -46,12 +46,15 @@ func inletAddr(port int) string {
 	return net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
 }
 
+// errPortTaken is wrapped by listenInlet's error for a port in use.
+var errPortTaken = errors.New("port taken")
+
 // listenInlet binds the inlet address and explains a port in use.
 func listenInlet(port int) (*net.TCPListener, error) {
 	ln, err := net.Listen("tcp", inletAddr(port))
 	if err != nil {
 		if errors.Is(err, syscall.EADDRINUSE) {
-			return nil, fmt.Errorf("%s is already in use by another program: choose another port with --port, or stop that program", inletAddr(port))
+			return nil, fmt.Errorf("%w: %s is already in use by another program: choose another port with --port, or stop that program", errPortTaken, inletAddr(port))
 		}
 		return nil, fmt.Errorf("listening on %s: %w", inletAddr(port), err)
 	}
@@ -77,6 +80,10 @@ func (e *Engine) inletLoop(ctx context.Context, in *inlet) {
 		if ln == nil {
 			var err error
 			if ln, err = listenInlet(in.config.Port); err != nil {
+				if errors.Is(err, errPortTaken) {
+					// --port cannot move a saved inlet; say what can.
+					err = fmt.Errorf("%s is already in use by another program: stop it, or run `portals remove %s` and accept a new invitation with --port", inletAddr(in.config.Port), in.config.Name)
+				}
 				e.setInletError(in, err)
 				e.log.Error("inlet cannot listen; retrying", "inlet", in.config.Name, "err", err)
 				sleepCtx(ctx, backoff.Next())
