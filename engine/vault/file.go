@@ -8,7 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"sync"
 )
 
 // FileName is the name of the vault file inside the state directory.
@@ -22,12 +21,13 @@ const maxFileSize = 64 * 1024
 // every change. It rereads the file on every call, so changes made by other
 // processes or by hand take effect at once.
 type fileVault struct {
-	mu   sync.Mutex
+	secretOps
 	path string
 }
 
 func openFile(stateDir string) (*fileVault, error) {
 	v := &fileVault{path: filepath.Join(stateDir, FileName)}
+	v.storage = v
 	if _, err := v.load(); err != nil {
 		return nil, err
 	}
@@ -36,63 +36,6 @@ func openFile(stateDir string) (*fileVault, error) {
 
 func (v *fileVault) Kind() string {
 	return KindFile
-}
-
-func (v *fileVault) Get(name string) ([]byte, error) {
-	if err := checkName(name); err != nil {
-		return nil, err
-	}
-
-	v.mu.Lock()
-	defer v.mu.Unlock()
-
-	secrets, err := v.load()
-	if err != nil {
-		return nil, err
-	}
-	secret, ok := secrets[name]
-	if !ok {
-		return nil, fmt.Errorf("%w: no secret %q in the %s", ErrNotFound, name, v.where())
-	}
-	return secret, nil
-}
-
-func (v *fileVault) Set(name string, secret []byte) error {
-	if err := checkName(name); err != nil {
-		return err
-	}
-	if err := checkSecretSize(name, secret, v.where()); err != nil {
-		return err
-	}
-
-	v.mu.Lock()
-	defer v.mu.Unlock()
-
-	secrets, err := v.load()
-	if err != nil {
-		return err
-	}
-	return v.store(withSecret(secrets, name, secret))
-}
-
-func (v *fileVault) Delete(name string) error {
-	if err := checkName(name); err != nil {
-		return err
-	}
-
-	v.mu.Lock()
-	defer v.mu.Unlock()
-
-	secrets, err := v.load()
-	if err != nil {
-		return err
-	}
-	if _, ok := secrets[name]; !ok {
-		return nil
-	}
-
-	delete(secrets, name)
-	return v.store(secrets)
 }
 
 func (v *fileVault) where() string {

@@ -5,7 +5,6 @@ package vault
 import (
 	"errors"
 	"fmt"
-	"sync"
 
 	"github.com/zalando/go-keyring"
 )
@@ -14,74 +13,19 @@ import (
 // platform keyring, reached through go-keyring. It reads the item on every
 // call, so changes made by other processes take effect at once.
 type keyringVault struct {
-	mu       sync.Mutex
+	secretOps
 	stateDir string
 	account  string
 }
 
 func newKeyringVault(stateDir string) *keyringVault {
-	return &keyringVault{stateDir: stateDir, account: KeyringAccount(stateDir)}
+	v := &keyringVault{stateDir: stateDir, account: KeyringAccount(stateDir)}
+	v.storage = v
+	return v
 }
 
 func (v *keyringVault) Kind() string {
 	return keyringKind
-}
-
-func (v *keyringVault) Get(name string) ([]byte, error) {
-	if err := checkName(name); err != nil {
-		return nil, err
-	}
-
-	v.mu.Lock()
-	defer v.mu.Unlock()
-
-	secrets, err := v.load()
-	if err != nil {
-		return nil, err
-	}
-	secret, ok := secrets[name]
-	if !ok {
-		return nil, fmt.Errorf("%w: no secret %q in the %s", ErrNotFound, name, v.where())
-	}
-	return secret, nil
-}
-
-func (v *keyringVault) Set(name string, secret []byte) error {
-	if err := checkName(name); err != nil {
-		return err
-	}
-	if err := checkSecretSize(name, secret, v.where()); err != nil {
-		return err
-	}
-
-	v.mu.Lock()
-	defer v.mu.Unlock()
-
-	secrets, err := v.load()
-	if err != nil {
-		return err
-	}
-	return v.store(withSecret(secrets, name, secret))
-}
-
-func (v *keyringVault) Delete(name string) error {
-	if err := checkName(name); err != nil {
-		return err
-	}
-
-	v.mu.Lock()
-	defer v.mu.Unlock()
-
-	secrets, err := v.load()
-	if err != nil {
-		return err
-	}
-	if _, ok := secrets[name]; !ok {
-		return nil
-	}
-
-	delete(secrets, name)
-	return v.store(secrets)
 }
 
 func (v *keyringVault) where() string {
