@@ -170,14 +170,7 @@ func (c *Controller) Perform(a menu.Action) {
 }
 
 // takeSnapshot stores a snapshot taken now, so the menu shows the effect
-// of an action at once.
-//
-// NOTE: this is also a workaround. The engine publishes the snapshot of a
-// state change before it stores the new state (applyLocked runs before
-// updateStateLocked assigns e.state), so the snapshot subscribers receive
-// after Share, Unshare, Revoke, Remove or AddRelay still shows the old
-// services and inlets, until the next publish. Changes made through the
-// CLI reach the menu late for the same reason.
+// of an action without waiting for the subscription to deliver it.
 func (c *Controller) takeSnapshot(eng *engine.Engine) {
 	if eng == nil {
 		return

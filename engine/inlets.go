@@ -81,7 +81,7 @@ func (e *Engine) inletLoop(ctx context.Context, in *inlet) {
 			var err error
 			if ln, err = listenInlet(in.config.Port); err != nil {
 				if errors.Is(err, errPortTaken) {
-					// --port cannot move a saved inlet; say what can.
+					// --port cannot move a saved inlet, so name what can.
 					err = fmt.Errorf("%s is already in use by another program: stop it, or run `portals remove %s` and accept a new invitation with --port", inletAddr(in.config.Port), in.config.Name)
 				}
 				e.setInletError(in, err)

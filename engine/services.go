@@ -29,7 +29,8 @@ const (
 	minInviteTTL      = time.Minute
 )
 
-// ServiceInfo is what a sharer sends after a successful redemption.
+// ServiceInfo is the service description a sharer sends after a
+// successful redemption.
 type ServiceInfo struct {
 	Service string `json:"service"`
 }
@@ -241,8 +242,8 @@ func (e *Engine) authorize(id identity.ID, name string) (target string, allowed,
 	return svc.Target, allowed, true
 }
 
-// logRefusal logs a failed dial to a target at most once per burst of
-// identical failures.
+// logRefusal logs a failed dial to a target, unless the same failure was
+// logged for this service within the last 30 s (repeatLogInterval).
 func (e *Engine) logRefusal(service string, err error) {
 	e.mu.Lock()
 	limiter := e.refusalLogs[service]

@@ -88,7 +88,7 @@ func (c *Client) call(ctx context.Context, method, path string, body, out any) e
 		return errors.New(e.Error)
 	}
 	if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
-		return fmt.Errorf("localapi: decoding the engine's answer to %s: %w", path, err)
+		return fmt.Errorf("localapi: decoding the engine's response to %s: %w", path, err)
 	}
 	return nil
 }

@@ -49,7 +49,8 @@ type (
 	}
 )
 
-// Backend is what the API exposes; *engine.Engine implements it.
+// Backend is the engine interface that the API serves. *engine.Engine
+// implements it.
 type Backend interface {
 	Snapshot() *engine.Snapshot
 	AddRelay(ctx context.Context, link string) error

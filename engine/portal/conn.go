@@ -68,8 +68,8 @@ func New(tcp *net.TCPConn, stream Stream, sendReset func(), idleTimeout time.Dur
 
 // Run copies both ways until both directions have ended or the connection
 // is aborted, then closes both sides. A FIN in one direction becomes
-// CloseWrite on the other side; a reset on the TCP side becomes a reset
-// request to the peer; a broken stream becomes a TCP reset, never a clean
+// CloseWrite on the other side. A reset on the TCP side becomes a reset
+// request to the peer. A broken stream becomes a TCP reset, never a clean
 // end that could pass for a complete response.
 func (c *Conn) Run() {
 	var wg sync.WaitGroup
