@@ -57,6 +57,7 @@ type darwinApp struct {
 func runApp(version string) {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
+	engine.SetNodeProcs()
 
 	logger, closeLog := openLog()
 	defer closeLog()

@@ -77,6 +77,7 @@ func runUp(sf stateFlags, listen, relays []string, timing engine.Options, stderr
 		return err
 	}
 	log := newLogger(stderr)
+	procs := engine.SetNodeProcs()
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -101,7 +102,7 @@ func runUp(sf stateFlags, listen, relays []string, timing engine.Options, stderr
 	}
 	defer api.Close()
 
-	log.Info("engine up; stop it with Ctrl-C", "id", e.ID().String(), "state_dir", dir, "api", localapi.SocketPath(dir))
+	log.Info("engine up; stop it with Ctrl-C", "id", e.ID().String(), "state_dir", dir, "api", localapi.SocketPath(dir), "gomaxprocs", procs)
 	<-ctx.Done()
 	log.Info("stopping the engine")
 	return nil
