@@ -4,6 +4,7 @@ import (
 	"os"
 	"os/exec"
 	"runtime"
+	"strconv"
 	"strings"
 )
 
@@ -58,4 +59,25 @@ func commandLine(name string, args ...string) string {
 		}
 	}
 	return strings.TrimSpace(string(out))
+}
+
+// linuxDefaultRmemMax is Linux's default largest TCP receive buffer, the
+// third field of net.ipv4.tcp_rmem, in bytes.
+const linuxDefaultRmemMax = 6 << 20
+
+// tcpReceiveBufferMax returns the largest receive buffer this kernel's
+// autotuning gives a TCP socket, in bytes, or Linux's default when
+// /proc/sys/net/ipv4/tcp_rmem cannot be read. A receiver's window never
+// exceeds it, so it is an upper bound on what one TCP connection keeps in
+// flight.
+func tcpReceiveBufferMax() int {
+	fields := strings.Fields(firstLine("/proc/sys/net/ipv4/tcp_rmem"))
+	if len(fields) != 3 {
+		return linuxDefaultRmemMax
+	}
+	n, err := strconv.Atoi(fields[2])
+	if err != nil || n <= 0 {
+		return linuxDefaultRmemMax
+	}
+	return n
 }

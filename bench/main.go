@@ -36,6 +36,7 @@ type options struct {
 	out     string
 	profile string
 	keep    bool
+	window  int // delay proxy window in bytes; 0 means the kernel's largest TCP receive buffer
 }
 
 // sections are the parts of a run that --only selects.
@@ -52,6 +53,7 @@ func main() {
 	flag.StringVar(&o.out, "json", "bench/results/latest.json", "where to write the JSON results")
 	flag.StringVar(&o.profile, "profile", "", "after measuring, record `perf` CPU profiles of the Portals and ssh processes during one upload and one download each, into this directory")
 	flag.BoolVar(&o.keep, "keep", false, "keep the temporary directory with the processes' logs")
+	flag.IntVar(&o.window, "delay-window", 0, "bytes in flight per direction through the delay proxy (default: the kernel's largest TCP receive buffer, net.ipv4.tcp_rmem)")
 	only := flag.String("only", "", "run only these comma-separated sections: "+strings.Join(sections, ","))
 	flag.Parse()
 	if *only != "" {
@@ -96,6 +98,10 @@ func run(o options, out io.Writer) error {
 	pl, limit := fullPlan, fullRunLimit
 	if o.quick {
 		pl, limit = quickPlan, quickRunLimit
+	}
+	pl.DelayWindow = o.window
+	if pl.DelayWindow <= 0 {
+		pl.DelayWindow = tcpReceiveBufferMax()
 	}
 	stopOnSignalOrLimit(w, limit)
 
@@ -164,7 +170,7 @@ func measure(o options, pl plan, w *world, out io.Writer) (*report, error) {
 		if delayed, err = w.delayPaths(pl); err != nil {
 			return nil, fmt.Errorf("setting up the delay profile: %w", err)
 		}
-		fmt.Fprintf(out, "delay profile (%v each way): %s\n", pl.Delay, names(delayed))
+		fmt.Fprintf(out, "delay profile (%v each way, window %d KiB): %s\n", pl.Delay, pl.DelayWindow>>10, names(delayed))
 		b.delayProfile(delayed)
 	}
 
@@ -194,7 +200,7 @@ func printReport(out io.Writer, rep *report, byName map[string]*pathResult) {
 	printTable(out, rep.Paths, mainColumns)
 	fmt.Fprintln(out)
 	printRatios(out, byName, []string{"portals-direct", "portals-relay"}, []string{"ssh", "socat"}, mainColumns)
-	fmt.Fprintf(out, "\n## %v added each way (median of %d rounds)\n\n", rep.Plan.Delay, rep.Plan.DelayRounds)
+	fmt.Fprintf(out, "\n## %v added each way, window %d KiB (median of %d rounds)\n\n", rep.Plan.Delay, rep.Plan.DelayWindow>>10, rep.Plan.DelayRounds)
 	printTable(out, rep.Delay, delayColumns)
 	fmt.Fprintln(out)
 	printRatios(out, byName, []string{"portals-direct+delay", "portals-relay+delay"}, []string{"tcp+delay", "ssh+delay"}, delayColumns)

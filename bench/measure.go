@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/portalsapp/portals/bench/procfs"
@@ -17,6 +18,7 @@ type transfer struct {
 	Bytes   int64
 	Elapsed time.Duration
 	CPU     time.Duration // CPU time of the path's processes during it
+	SelfCPU time.Duration // CPU time of this process (the client and the target) during it
 }
 
 // gbps is the transfer's rate in Gbit/s.
@@ -100,11 +102,22 @@ func download(addr string, n int64, limit time.Duration) (transfer, error) {
 // waits briefly after f so that forked helpers that exit are reaped into
 // their parent's counters.
 func withCPU(p *path, f func() (transfer, error)) (transfer, error) {
-	before := procfs.CPU(p.pids())
+	before, selfBefore := procfs.CPU(p.pids()), selfCPU()
 	t, err := f()
+	t.SelfCPU = selfCPU() - selfBefore
 	time.Sleep(200 * time.Millisecond)
 	t.CPU = procfs.CPU(p.pids()) - before
 	return t, err
+}
+
+// selfCPU returns the user plus system time of this process alone, without
+// its children.
+func selfCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // parallelDownload runs streams downloads of n bytes each at once and

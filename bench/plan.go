@@ -21,6 +21,11 @@ type plan struct {
 	DelayBytes      int64         `json:"delay_stream_bytes"`
 	DelayLimit      time.Duration `json:"delay_transfer_limit_ns"`
 	DelayPingPongs  int           `json:"delay_ping_pongs_per_round"`
+
+	// DelayWindow is the delay proxy's bytes in flight per direction, in
+	// bytes: the kernel's largest TCP receive buffer unless --delay-window
+	// sets it.
+	DelayWindow int `json:"delay_window_bytes"`
 }
 
 const gib = 1 << 30

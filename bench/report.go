@@ -30,6 +30,7 @@ var mainColumns = []column{
 	{"idle PSS KiB/conn", mIdlePSS, "%.1f"},
 	{"idle Go heap KiB/conn", mIdleHeap, "%.1f"},
 	{"CPU s/GiB", mCPU, "%.2f"},
+	{"client+target CPU s/GiB", mSelfCPU, "%.2f"},
 }
 
 var delayColumns = []column{

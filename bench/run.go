@@ -30,6 +30,7 @@ const (
 	mDownload   = "download_gbps"
 	mParallel   = "parallel_download_gbps"
 	mCPU        = "cpu_seconds_per_gib"
+	mSelfCPU    = "client_target_cpu_seconds_per_gib"
 	mPingP50    = "pingpong_p50_us"
 	mPingP99    = "pingpong_p99_us"
 	mConnP50    = "new_conn_first_byte_p50_us"
@@ -111,6 +112,7 @@ func (b *bench) throughput(paths []*path, rounds int, size int64, limit time.Dur
 				return fmt.Errorf("%s: %w", dir.name, err)
 			}
 			b.add(p.name, dir.name, unitGbps, t.gbps())
+			b.add(p.name, mSelfCPU, unitSeconds, t.SelfCPU.Seconds()/(float64(t.Bytes)/gib))
 			if len(p.pids()) > 0 {
 				b.add(p.name, mCPU, unitSeconds, t.CPU.Seconds()/(float64(t.Bytes)/gib))
 			}

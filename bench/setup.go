@@ -139,7 +139,7 @@ func (w *world) acceptPath(name string, sharer *node, via string, relay ...int) 
 // where the network would be.
 func (w *world) delayPaths(p plan) ([]*path, error) {
 	proxy := func(upstream string) (string, error) {
-		px, err := delay.Listen(upstream, p.Delay)
+		px, err := delay.Listen(upstream, p.Delay, p.DelayWindow)
 		if err != nil {
 			return "", err
 		}
