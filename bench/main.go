@@ -47,6 +47,14 @@ func (o options) runs(section string) bool {
 }
 
 func main() {
+	if len(os.Args) > 1 && os.Args[1] == forwardCommand {
+		if err := runForward(os.Args[2:]); err != nil {
+			fmt.Fprintf(os.Stderr, "bench forward: %v\n", err)
+			os.Exit(1)
+		}
+		return
+	}
+
 	var o options
 	flag.BoolVar(&o.quick, "quick", false, "small sizes and one round, for a check in under 60 s")
 	flag.StringVar(&o.exe, "portals", "bin/portals", "the portals binary to measure")
@@ -151,7 +159,7 @@ func measure(o options, pl plan, w *world, out io.Writer) (*report, error) {
 	// transfers that their runtimes would return to the system during
 	// the measurement.
 	if o.runs("idle") {
-		b.idle(paths)
+		b.idle(withoutReferences(paths))
 	}
 	if o.runs("throughput") {
 		b.throughput(paths, pl.Rounds, pl.StreamBytes, pl.TransferLimit)
@@ -199,7 +207,7 @@ func printReport(out io.Writer, rep *report, byName map[string]*pathResult) {
 	fmt.Fprintf(out, "\n## Loopback (%s run, median of %d rounds)\n\n", rep.Plan.Mode, rep.Plan.Rounds)
 	printTable(out, rep.Paths, mainColumns)
 	fmt.Fprintln(out)
-	printRatios(out, byName, []string{"portals-direct", "portals-relay"}, []string{"ssh", "socat"}, mainColumns)
+	printRatios(out, byName, []string{"portals-direct", "portals-relay"}, []string{"ssh", "socat", "go-2hop"}, mainColumns)
 	fmt.Fprintf(out, "\n## %v added each way, window %d KiB (median of %d rounds)\n\n", rep.Plan.Delay, rep.Plan.DelayWindow>>10, rep.Plan.DelayRounds)
 	printTable(out, rep.Delay, delayColumns)
 	fmt.Fprintln(out)

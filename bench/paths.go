@@ -22,6 +22,20 @@ type path struct {
 	// nodes are the path's Portals engines, whose local API reports their
 	// Go heap and goroutines.
 	nodes []*node
+	// reference marks the unencrypted two-hop forwards, which show what a
+	// second process on the path costs. The idle-memory test skips them.
+	reference bool
+}
+
+// withoutReferences drops the two-hop reference paths.
+func withoutReferences(paths []*path) []*path {
+	var out []*path
+	for _, p := range paths {
+		if !p.reference {
+			out = append(out, p)
+		}
+	}
+	return out
 }
 
 func noPids() []int { return nil }
@@ -58,6 +72,52 @@ func socatPath(r *runner, name, upstream string) (*path, error) {
 		return nil, fmt.Errorf("socat forward on %s did not come up: %w (see %s.log)", addr, err, name)
 	}
 	return &path{name: name, addr: addr, pids: cmdPids(cmd)}, nil
+}
+
+// socatTwoHopPath chains two socat forwards, like socatPath, to upstream:
+// the client's bytes cross two processes, as through ssh or Portals, but
+// without encryption.
+func socatTwoHopPath(r *runner, name, upstream string) (*path, error) {
+	second, err := socatPath(r, name+"-second", upstream)
+	if err != nil {
+		return nil, err
+	}
+	first, err := socatPath(r, name+"-first", second.addr)
+	if err != nil {
+		return nil, err
+	}
+	pids := []func() []int{first.pids, second.pids}
+	return &path{name: name, addr: first.addr, reference: true, pids: func() []int {
+		return append(pids[0](), pids[1]()...)
+	}}, nil
+}
+
+// goTwoHopPath chains two `portals-bench forward` processes to upstream,
+// each with GOMAXPROCS=1 like a Portals node: two Go processes on the
+// path, without a mux or encryption.
+func goTwoHopPath(r *runner, name, upstream string) (*path, error) {
+	self, err := os.Executable()
+	if err != nil {
+		return nil, err
+	}
+	var cmds []*exec.Cmd
+	next := upstream
+	for _, hop := range []string{"second", "first"} {
+		port, err := freePort()
+		if err != nil {
+			return nil, err
+		}
+		addr := fmt.Sprintf("127.0.0.1:%d", port)
+		cmd, err := r.start(name+"-"+hop, nil, []string{"GOMAXPROCS=1"}, self, forwardCommand, addr, next)
+		if err != nil {
+			return nil, err
+		}
+		if err := waitPath(addr, 10*time.Second); err != nil {
+			return nil, fmt.Errorf("forward on %s did not come up: %w (see %s-%s.log)", addr, err, name, hop)
+		}
+		cmds, next = append(cmds, cmd), addr
+	}
+	return &path{name: name, addr: next, reference: true, pids: cmdPids(cmds...)}, nil
 }
 
 // sshServer is a throwaway sshd on a loopback port that accepts one

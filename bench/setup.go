@@ -35,7 +35,7 @@ func (w *world) close() {
 	}
 }
 
-// mainPaths sets up the five paths of the main table, in table order.
+// mainPaths sets up the paths of the main table, in table order.
 func (w *world) mainPaths() ([]*path, error) {
 	var err error
 	if w.target, err = startTarget(); err != nil {
@@ -48,6 +48,16 @@ func (w *world) mainPaths() ([]*path, error) {
 		return nil, err
 	}
 	paths = append(paths, socat)
+
+	socat2, err := socatTwoHopPath(w.r, "socat-2hop", w.target.addr())
+	if err != nil {
+		return nil, err
+	}
+	goFwd, err := goTwoHopPath(w.r, "go-2hop", w.target.addr())
+	if err != nil {
+		return nil, err
+	}
+	paths = append(paths, socat2, goFwd)
 
 	if w.sshd, err = startSSHD(w.r); err != nil {
 		return nil, err
