@@ -28,8 +28,12 @@ type spliceResult struct {
 // cleanly, splice half-closes the other side's write direction, so the
 // far node's read returns io.EOF while the other direction keeps going.
 // Any error, or idle without a byte in either direction, closes both
-// sides at once.
+// sides at once. On Linux the bytes stay in the kernel (spliceInKernel).
 func splice(a, b net.Conn, idle time.Duration) spliceResult {
+	if res, ok := spliceInKernel(a, b, idle); ok {
+		return res
+	}
+
 	s := &splicer{idle: idle}
 	s.touch()
 	s.abort = sync.OnceFunc(func() {
@@ -48,7 +52,9 @@ func splice(a, b net.Conn, idle time.Duration) spliceResult {
 	<-done
 
 	s.abort()
-	if res.err == nil {
+	// When one direction ends the splice for idleness, the other sees its
+	// connection closed; the idleness is the reason to report.
+	if res.err == nil || errors.Is(bToAErr, errIdle) {
 		res.err = bToAErr
 	}
 	return res

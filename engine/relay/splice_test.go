@@ -1,0 +1,160 @@
+package relay
+
+import (
+	"bytes"
+	"crypto/rand"
+	"errors"
+	"io"
+	"net"
+	"testing"
+	"time"
+)
+
+// userSpaceConn hides the *net.TCPConn type, so splice takes the
+// user-space copy loop; CloseWrite stays available through embedding.
+type userSpaceConn struct{ *net.TCPConn }
+
+// spliceModes are the two copy loops of splice: the kernel one that Linux
+// relays use, and the user-space one of other systems.
+var spliceModes = []struct {
+	name string
+	wrap func(*net.TCPConn) net.Conn
+}{
+	{"kernel", func(c *net.TCPConn) net.Conn { return c }},
+	{"user space", func(c *net.TCPConn) net.Conn { return userSpaceConn{c} }},
+}
+
+// tcpPair returns the two ends of one loopback TCP connection.
+func tcpPair(t *testing.T) (*net.TCPConn, *net.TCPConn) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+
+	dialed, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	accepted, err := ln.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		dialed.Close()
+		accepted.Close()
+	})
+	return dialed.(*net.TCPConn), accepted.(*net.TCPConn)
+}
+
+// startSplice splices two fresh connections and returns their outer ends
+// and the splice's result, which arrives when the splice ends.
+func startSplice(t *testing.T, wrap func(*net.TCPConn) net.Conn, idle time.Duration) (a, b *net.TCPConn, result <-chan spliceResult) {
+	t.Helper()
+	a, aInner := tcpPair(t)
+	bInner, b := tcpPair(t)
+	out := make(chan spliceResult, 1)
+	go func() { out <- splice(wrap(aInner), wrap(bInner), idle) }()
+	return a, b, out
+}
+
+func waitSplice(t *testing.T, result <-chan spliceResult) spliceResult {
+	t.Helper()
+	select {
+	case res := <-result:
+		return res
+	case <-time.After(5 * time.Second):
+		t.Fatal("splice still running 5 s after both sides ended")
+		return spliceResult{}
+	}
+}
+
+func TestSpliceCopiesBothWays(t *testing.T) {
+	for _, mode := range spliceModes {
+		t.Run(mode.name, func(t *testing.T) {
+			a, b, result := startSplice(t, mode.wrap, time.Minute)
+			a.SetDeadline(time.Now().Add(10 * time.Second))
+			b.SetDeadline(time.Now().Add(10 * time.Second))
+
+			request := make([]byte, 4<<20)
+			rand.Read(request)
+			go func() {
+				a.Write(request)
+				a.CloseWrite()
+			}()
+			got, err := io.ReadAll(b)
+			if err != nil {
+				t.Fatalf("reading the request: %v", err)
+			}
+			if !bytes.Equal(got, request) {
+				t.Fatalf("the far side read %d bytes that differ from the %d sent", len(got), len(request))
+			}
+
+			if _, err := b.Write([]byte("response")); err != nil {
+				t.Fatalf("writing after the peer half-closed: %v", err)
+			}
+			b.CloseWrite()
+			reply, err := io.ReadAll(a)
+			if err != nil || string(reply) != "response" {
+				t.Fatalf("a read %q, %v; want the response then EOF", reply, err)
+			}
+
+			res := waitSplice(t, result)
+			if res.err != nil {
+				t.Errorf("splice ended with %v, want a clean end", res.err)
+			}
+			if res.aToB != int64(len(request)) || res.bToA != int64(len("response")) {
+				t.Errorf("splice counted %d and %d bytes, want %d and %d", res.aToB, res.bToA, len(request), len("response"))
+			}
+		})
+	}
+}
+
+func TestSpliceCutsIdlePair(t *testing.T) {
+	for _, mode := range spliceModes {
+		t.Run(mode.name, func(t *testing.T) {
+			const idle = 200 * time.Millisecond
+			a, _, result := startSplice(t, mode.wrap, idle)
+
+			start := time.Now()
+			a.SetReadDeadline(time.Now().Add(5 * time.Second))
+			if _, err := a.Read(make([]byte, 1)); err == nil || isTimeout(err) {
+				t.Fatalf("read on an idle splice: %v, want the splice to close it", err)
+			}
+			if took := time.Since(start); took > 3*idle {
+				t.Errorf("idle splice cut after %v, want within %v", took, 3*idle)
+			}
+			if res := waitSplice(t, result); !errors.Is(res.err, errIdle) {
+				t.Errorf("splice ended with %v, want %v", res.err, errIdle)
+			}
+		})
+	}
+}
+
+// TestSpliceKeepsTrickle sends one byte every idle/3 for four idle
+// periods: slow traffic is not idleness.
+func TestSpliceKeepsTrickle(t *testing.T) {
+	for _, mode := range spliceModes {
+		t.Run(mode.name, func(t *testing.T) {
+			const idle = 300 * time.Millisecond
+			a, b, result := startSplice(t, mode.wrap, idle)
+			b.SetReadDeadline(time.Now().Add(10 * time.Second))
+
+			buf := make([]byte, 1)
+			for i := range 12 {
+				time.Sleep(idle / 3)
+				if _, err := a.Write([]byte{byte(i)}); err != nil {
+					t.Fatalf("byte %d of the trickle: write: %v", i, err)
+				}
+				if _, err := io.ReadFull(b, buf); err != nil {
+					t.Fatalf("byte %d of the trickle: read: %v", i, err)
+				}
+			}
+
+			a.Close()
+			b.Close()
+			waitSplice(t, result)
+		})
+	}
+}
