@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/flynn/noise"
+	"github.com/portalsapp/portals/engine/sockio"
 )
 
 // Conn is an established secure channel. It implements net.Conn: Read and
@@ -55,6 +56,11 @@ type Conn struct {
 }
 
 func newConn(conn net.Conn, cfg *Config, peer Peer, hash []byte, send, receive *noise.CipherState) *Conn {
+	if tcp, ok := conn.(*net.TCPConn); ok {
+		// Frames go out and come in without waking the runtime's monitor
+		// thread; see package sockio.
+		conn = sockio.New(tcp)
+	}
 	c := &Conn{
 		conn:          conn,
 		peer:          peer,

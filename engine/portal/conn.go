@@ -10,6 +10,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/portalsapp/portals/engine/sockio"
 )
 
 // Copy buffers. Each direction reads into a small buffer while traffic is
@@ -36,6 +38,7 @@ type Stream interface {
 type Conn struct {
 	// Constant after New.
 	tcp         *net.TCPConn
+	tcpIO       *sockio.Conn // tcp, read and written without waking the runtime's monitor thread
 	stream      Stream
 	sendReset   func()
 	idleTimeout time.Duration
@@ -61,7 +64,7 @@ type Conn struct {
 // after that long without a byte in either direction.
 func New(tcp *net.TCPConn, stream Stream, sendReset func(), idleTimeout time.Duration) *Conn {
 	tcp.SetNoDelay(true)
-	c := &Conn{tcp: tcp, stream: stream, sendReset: sendReset, idleTimeout: idleTimeout, aborted: make(chan struct{})}
+	c := &Conn{tcp: tcp, tcpIO: sockio.New(tcp), stream: stream, sendReset: sendReset, idleTimeout: idleTimeout, aborted: make(chan struct{})}
 	c.lastIO.Store(time.Now().UnixNano())
 	return c
 }
@@ -125,7 +128,7 @@ func (c *Conn) isAborted() bool {
 
 // tcpToStream copies what the local TCP peer sends into the stream.
 func (c *Conn) tcpToStream() {
-	readErr, writeErr := c.copy(c.stream, c.tcp, &c.BytesOut)
+	readErr, writeErr := c.copy(c.stream, c.tcpIO, &c.BytesOut)
 	switch {
 	case c.isAborted():
 	case writeErr != nil:
@@ -149,7 +152,7 @@ func (c *Conn) tcpToStream() {
 
 // streamToTCP copies what the peer sends into the local TCP connection.
 func (c *Conn) streamToTCP() {
-	readErr, writeErr := c.copy(c.tcp, c.stream, &c.BytesIn)
+	readErr, writeErr := c.copy(c.tcpIO, c.stream, &c.BytesIn)
 	switch {
 	case c.isAborted():
 	case writeErr != nil:
