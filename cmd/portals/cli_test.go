@@ -56,6 +56,9 @@ func TestCommandHelpConventions(t *testing.T) {
 				t.Errorf("-h printed %q, want it to contain %q", help, want)
 			}
 			flags := flagHelp(help)
+			if len(flags) == 0 && strings.Contains(help, "Flags:") {
+				t.Errorf("-h printed a Flags: heading with no flags under it: %q", help)
+			}
 			for flag, text := range flags {
 				if text == "" {
 					t.Errorf("flag -%s has no help text", flag)

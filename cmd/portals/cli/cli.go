@@ -121,8 +121,13 @@ func newFlagSet(c *command, stderr io.Writer) *flag.FlagSet {
 	fs := flag.NewFlagSet(c.name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "Usage: portals %s\n\n%s.\n\nFlags:\n", c.usage, c.shortHelp)
-		fs.PrintDefaults()
+		fmt.Fprintf(stderr, "Usage: portals %s\n\n%s.\n", c.usage, c.shortHelp)
+		hasFlags := false
+		fs.VisitAll(func(*flag.Flag) { hasFlags = true })
+		if hasFlags {
+			fmt.Fprint(stderr, "\nFlags:\n")
+			fs.PrintDefaults()
+		}
 	}
 	return fs
 }
