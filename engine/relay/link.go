@@ -95,11 +95,86 @@ func (l Link) LogValue() slog.Value {
 	return slog.GroupValue(slog.String("addr", l.Addr), slog.String("relay", l.RelayID.Short()))
 }
 
-// ParseLink parses a relay link. Leading and trailing white space is
-// ignored, and so is the case of the payload. Every error wraps
-// ErrInvalidLink, names the problem and never contains the secret.
+// ParseLink finds a relay link in s and parses it. s may be the link
+// alone or a pasted message that contains it: surrounding words, white
+// space and letter case are ignored, and the payload may be broken across
+// lines or spaces, as mail and chat programs do. When several joins of the
+// words after the prefix are possible, the first that parses wins. Every
+// error wraps ErrInvalidLink, names the problem and never contains the
+// secret.
 func ParseLink(s string) (Link, error) {
-	payload, err := decodeLinkText(strings.TrimSpace(s))
+	words, err := linkWords(s)
+	if err != nil {
+		return Link{}, err
+	}
+
+	candidate := LinkPrefix
+	for i, word := range words {
+		candidate += word
+		link, err := parseLinkText(candidate)
+		if err == nil || i == len(words)-1 {
+			return link, err
+		}
+	}
+	panic("unreachable: linkWords returns at least one word")
+}
+
+// maxLinkWords bounds the words ParseLink joins, since it parses each
+// join. A link wrapped at 16 characters a line still fits.
+var maxLinkWords = (maxLinkTextSize-len(LinkPrefix))/16 + 1
+
+// linkWords finds LinkPrefix in s, in any letter case, and returns the
+// white-space separated base32 words after it, lowercased. Reading stops at
+// a word that is not base32, after a word that ends in punctuation, and
+// after maxLinkWords words.
+func linkWords(s string) ([]string, error) {
+	lower := strings.Map(lowerASCII, s)
+	start := strings.Index(lower, LinkPrefix)
+	if start < 0 {
+		return nil, fmt.Errorf("%w: the text does not contain %q: copy the whole link", ErrInvalidLink, LinkPrefix)
+	}
+
+	var words []string
+	total := 0
+	for i, word := range strings.Fields(lower[start+len(LinkPrefix):]) {
+		trimmed := strings.TrimRightFunc(word, isTrailingPunct)
+		if trimmed == "" || strings.IndexFunc(trimmed, notBase32) >= 0 {
+			if i > 0 {
+				break
+			}
+			return nil, fmt.Errorf("%w: the text after %q is not base32: copy the whole link", ErrInvalidLink, LinkPrefix)
+		}
+
+		total += len(trimmed)
+		if len(LinkPrefix)+total > maxLinkTextSize {
+			return nil, fmt.Errorf("%w: it is over %d characters, at most %d are possible: copy the link alone", ErrInvalidLink, len(LinkPrefix)+total, maxLinkTextSize)
+		}
+		words = append(words, trimmed)
+		if len(trimmed) < len(word) || len(words) == maxLinkWords {
+			break
+		}
+	}
+
+	if len(words) == 0 {
+		return nil, fmt.Errorf("%w: nothing follows %q, so it is too short: copy the whole link", ErrInvalidLink, LinkPrefix)
+	}
+	return words, nil
+}
+
+// isTrailingPunct reports whether r may end a sentence or a bracket
+// around a pasted link.
+func isTrailingPunct(r rune) bool {
+	return strings.ContainsRune(".,;:!?)]}>\"'", r)
+}
+
+// notBase32 reports whether r is outside the lowercase base32 alphabet.
+func notBase32(r rune) bool {
+	return !('a' <= r && r <= 'z' || '2' <= r && r <= '7')
+}
+
+// parseLinkText parses one link with no white space in it.
+func parseLinkText(s string) (Link, error) {
+	payload, err := decodeLinkText(s)
 	if err != nil {
 		return Link{}, err
 	}

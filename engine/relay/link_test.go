@@ -65,15 +65,15 @@ func TestParseLinkRejects(t *testing.T) {
 	cases := []struct {
 		name, input, want string
 	}{
-		{"empty", "", "does not start with"},
-		{"other scheme", "https://relay.example.com", "does not start with"},
-		{"invitation prefix", "portals://invite/abc", "does not start with"},
+		{"empty", "", "does not contain"},
+		{"other scheme", "https://relay.example.com", "does not contain"},
+		{"invitation prefix", "portals://invite/abc", "does not contain"},
 		{"prefix only", LinkPrefix, "too short"},
 		{"not base32", LinkPrefix + "!!!!", "not base32"},
 		{"padding", good + "====", "not base32"},
 		{"truncated", good[:len(good)-4], "checksum"},
 		{"one character changed", string(flipped), "checksum"},
-		{"inner whitespace", good[:30] + " " + good[30:], "not base32"},
+		{"broken and truncated", good[:30] + " " + good[30:len(good)-4], "checksum"},
 		{"too long", LinkPrefix + strings.Repeat("a", maxLinkTextSize), "characters"},
 		{"version 2", encodeLinkPayload(2, l.RelayID, l.Secret, byte(len(addr)), addr), "version 2"},
 		{"zero relay id", encodeLinkPayload(1, identity.ID{}, l.Secret, byte(len(addr)), addr), "relay identifier"},
@@ -97,6 +97,33 @@ func TestParseLinkRejects(t *testing.T) {
 			}
 			if bytes.Contains([]byte(err.Error()), l.Secret[:]) {
 				t.Fatal("error contains the secret")
+			}
+		})
+	}
+}
+
+func TestParseLinkFindsPastedLink(t *testing.T) {
+	l := testLink()
+	good := l.String()
+	payload := good[len(LinkPrefix):]
+
+	cases := []struct{ name, input string }{
+		{"alone", good},
+		{"surrounding white space", "\n\t " + good + " \n"},
+		{"upper case", strings.ToUpper(good)},
+		{"in a sentence", "Add our relay: " + good + ". Thanks!"},
+		{"in angle brackets", "<" + good + ">"},
+		{"wrapped by a mail program", LinkPrefix + payload[:40] + "\n" + payload[40:80] + "\n" + payload[80:] + "\nbye"},
+		{"broken by a space", good[:30] + " " + good[30:]},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := ParseLink(tc.input)
+			if err != nil {
+				t.Fatalf("ParseLink: %v", err)
+			}
+			if got != l {
+				t.Fatalf("ParseLink returned %v, want %v", got.LogValue(), l.LogValue())
 			}
 		})
 	}
