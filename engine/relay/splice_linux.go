@@ -11,14 +11,19 @@ import (
 // spliceInKernel splices two TCP connections without copying their bytes
 // into this process: Go's (*net.TCPConn).ReadFrom moves them with
 // splice(2) through a kernel pipe. It returns false, having done nothing,
-// when a or b is not a *net.TCPConn.
+// when a or b is not a *net.TCPConn or when the kernel does not count TCP
+// bytes (see below).
 //
 // The copy loop runs inside the runtime, so idleness is judged from the
-// sockets' TCP_INFO byte counters instead of from read deadlines.
+// sockets' TCP_INFO byte counters instead of from read deadlines. Both
+// connections have already carried a hello, so counters that are still
+// zero mean a kernel that does not fill them, such as an old kernel or a
+// sandbox. The watchdog would then cut every splice, so the relay
+// copies through user space instead.
 func spliceInKernel(a, b net.Conn, idle time.Duration) (spliceResult, bool) {
 	ta, okA := a.(*net.TCPConn)
 	tb, okB := b.(*net.TCPConn)
-	if !okA || !okB {
+	if !okA || !okB || tcpProgress([]*net.TCPConn{ta, tb}) == 0 {
 		return spliceResult{}, false
 	}
 

@@ -54,6 +54,19 @@ func startSplice(t *testing.T, wrap func(*net.TCPConn) net.Conn, idle time.Durat
 	t.Helper()
 	a, aInner := tcpPair(t)
 	bInner, b := tcpPair(t)
+
+	// Each side first sends one byte, as the relay's hello frames do, so
+	// the kernel's byte counters have started and the kernel copy is used.
+	hello := make([]byte, 1)
+	for _, c := range [][2]*net.TCPConn{{a, aInner}, {b, bInner}} {
+		if _, err := c[0].Write(hello); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := io.ReadFull(c[1], hello); err != nil {
+			t.Fatal(err)
+		}
+	}
+
 	out := make(chan spliceResult, 1)
 	go func() { out <- splice(wrap(aInner), wrap(bInner), idle) }()
 	return a, b, out
@@ -122,8 +135,10 @@ func TestSpliceCutsIdlePair(t *testing.T) {
 			if _, err := a.Read(make([]byte, 1)); err == nil || isTimeout(err) {
 				t.Fatalf("read on an idle splice: %v, want the splice to close it", err)
 			}
-			if took := time.Since(start); took > 3*idle {
-				t.Errorf("idle splice cut after %v, want within %v", took, 3*idle)
+			// The kernel copy's watchdog cuts between one and two idle
+			// periods; the rest is slack for a loaded machine.
+			if took := time.Since(start); took > 5*idle {
+				t.Errorf("idle splice cut after %v, want within %v", took, 5*idle)
 			}
 			if res := waitSplice(t, result); !errors.Is(res.err, errIdle) {
 				t.Errorf("splice ended with %v, want %v", res.err, errIdle)
@@ -132,18 +147,19 @@ func TestSpliceCutsIdlePair(t *testing.T) {
 	}
 }
 
-// TestSpliceKeepsTrickle sends one byte every idle/3 for four idle
-// periods: slow traffic is not idleness.
+// TestSpliceKeepsTrickle sends one byte every idle/4 for three idle
+// periods: slow traffic is not idleness. The idle period is long enough
+// that a loaded machine does not delay a byte past it.
 func TestSpliceKeepsTrickle(t *testing.T) {
 	for _, mode := range spliceModes {
 		t.Run(mode.name, func(t *testing.T) {
-			const idle = 300 * time.Millisecond
+			const idle = time.Second
 			a, b, result := startSplice(t, mode.wrap, idle)
 			b.SetReadDeadline(time.Now().Add(10 * time.Second))
 
 			buf := make([]byte, 1)
 			for i := range 12 {
-				time.Sleep(idle / 3)
+				time.Sleep(idle / 4)
 				if _, err := a.Write([]byte{byte(i)}); err != nil {
 					t.Fatalf("byte %d of the trickle: write: %v", i, err)
 				}

@@ -14,7 +14,8 @@ func (c *Conn) Read(p []byte) (int, error) {
 		return c.TCPConn.Read(p)
 	}
 	if len(p) == 0 {
-		return 0, nil
+		// No system call, but the same checks, such as a closed socket.
+		return c.TCPConn.Read(p)
 	}
 
 	c.rdMu.Lock()
@@ -23,6 +24,7 @@ func (c *Conn) Read(p []byte) (int, error) {
 	err := c.raw.Read(c.readOnce)
 	n, errno := c.rd.n, c.rd.errno
 	c.rd = op{}
+	raceAfterRead(p, n)
 
 	switch {
 	case err != nil:
@@ -61,6 +63,7 @@ func (c *Conn) Write(p []byte) (int, error) {
 
 	c.wrMu.Lock()
 	defer c.wrMu.Unlock()
+	raceBeforeWrite(p)
 	c.wr = op{buf: p}
 	err := c.raw.Write(c.writeAll)
 	written, errno := c.wr.n, c.wr.errno

@@ -20,7 +20,9 @@ import (
 )
 
 // Conn is a TCP connection whose Read and Write use raw system calls on
-// Linux. Every other method is the embedded *net.TCPConn's.
+// Linux. Every other method is the embedded *net.TCPConn's. Do not call
+// File on it: that switches the socket to blocking mode, and a raw read
+// would then hold its scheduler P until data arrives.
 type Conn struct {
 	*net.TCPConn
 	raw syscall.RawConn

@@ -134,3 +134,31 @@ func TestReadWriteAllocateNothing(t *testing.T) {
 		t.Errorf("a write and a read of 1000 bytes cost %.1f allocations, want 0", allocs)
 	}
 }
+
+// TestWriteHappensBeforeRead checks that the race detector sees a write
+// and the read of its data as ordered, as it does for *net.TCPConn: a
+// value set before the write is visible after the read without a report.
+func TestWriteHappensBeforeRead(t *testing.T) {
+	a, b := tcpPair(t)
+	var shared int
+	go func() {
+		shared = 42
+		a.Write([]byte{1})
+	}()
+
+	b.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if _, err := io.ReadFull(b, make([]byte, 1)); err != nil {
+		t.Fatal(err)
+	}
+	if shared != 42 {
+		t.Fatalf("shared = %d after the read, want 42", shared)
+	}
+}
+
+func TestEmptyReadOnClosedConn(t *testing.T) {
+	a, _ := tcpPair(t)
+	a.Close()
+	if _, err := a.Read(nil); !errors.Is(err, net.ErrClosed) {
+		t.Fatalf("empty read on a closed conn: %v, want net.ErrClosed", err)
+	}
+}
