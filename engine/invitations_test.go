@@ -104,3 +104,43 @@ func TestRevokedCannotReuseLink(t *testing.T) {
 		t.Errorf("another node accepting the same link: %v, want success", err)
 	}
 }
+
+// TestCancelInvitationsKeepsAccess cancels the invitations of a service
+// that one person has already joined: the open link stops working, and
+// the person who joined keeps access.
+func TestCancelInvitationsKeepsAccess(t *testing.T) {
+	sharer := startNode(t, "sharer", "", withListen)
+	accepter := startNode(t, "accepter", "", nil)
+	latecomer := startNode(t, "latecomer", "", nil)
+
+	used := shareWithLink(t, sharer, 1)
+	if _, err := accepter.Accept(context.Background(), used, 0); err != nil {
+		t.Fatalf("accept before the cancel: %v", err)
+	}
+	open, err := sharer.Invite("web", 2, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	n, err := sharer.CancelInvitations("web")
+	if err != nil {
+		t.Fatalf("CancelInvitations: %v", err)
+	}
+	if n != 1 {
+		t.Errorf("CancelInvitations cancelled %d open invitations, want 1 (the other was used up)", n)
+	}
+	if got := openInvitations(sharer); got != 0 {
+		t.Errorf("%d open invitations after the cancel, want 0", got)
+	}
+	if got := len(sharer.Snapshot().Services[0].Access); got != 1 {
+		t.Errorf("access list has %d entries after the cancel, want the 1 who joined before", got)
+	}
+
+	_, err = latecomer.Accept(context.Background(), open, 0)
+	if err == nil || !strings.Contains(err.Error(), "no invitation matches") {
+		t.Errorf("accepting a cancelled link: %v, want a refusal naming no matching invitation", err)
+	}
+	if _, err := sharer.CancelInvitations("nope"); err == nil || !strings.Contains(err.Error(), `no shared service is named "nope"`) {
+		t.Errorf("cancelling for an unknown service: %v, want an error naming it", err)
+	}
+}

@@ -115,6 +115,33 @@ func (e *Engine) Invite(name string, uses int, ttl time.Duration) (string, error
 	return link.Text()
 }
 
+// CancelInvitations deletes every invitation to service name, so no link
+// to it can be redeemed again, and returns how many were still open (uses
+// left, not expired). People who already redeemed one keep their access;
+// Revoke removes that.
+func (e *Engine) CancelInvitations(name string) (int, error) {
+	var cancelled int
+	now := time.Now()
+	err := e.updateState(func(st *state.State) error {
+		i := serviceIndex(st, name)
+		if i < 0 {
+			return fmt.Errorf("engine: no shared service is named %q; `portals ls` lists them", name)
+		}
+		for _, inv := range st.Services[i].Invitations {
+			if inv.UsesLeft > 0 && now.Before(inv.Expires) {
+				cancelled++
+			}
+		}
+		st.Services[i].Invitations = nil
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	e.log.Info("invitations cancelled", "service", name, "count", cancelled)
+	return cancelled, nil
+}
+
 func inviteLimits(uses int, ttl time.Duration) (int, time.Duration, error) {
 	if uses == 0 {
 		uses = DefaultInviteUses

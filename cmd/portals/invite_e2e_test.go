@@ -269,3 +269,29 @@ func TestAcceptPortInUse(t *testing.T) {
 	inlet := accept(t, n.accepterDir, link)
 	echoOnce(t, inlet.Addr)
 }
+
+// TestInviteCancel cancels the open invitation to a shared service from
+// the command line: the link stops working and nothing is saved on the
+// accepting node.
+func TestInviteCancel(t *testing.T) {
+	n := startTwoNodes(t)
+	link := n.shareAndInvite(t, "db", serveTCP(t, echo))
+
+	out := mustPortals(t, "invite", "db", "--cancel", "--state-dir", n.sharerDir)
+	if !strings.Contains(out, "cancelled 1 open invitation(s) to db") {
+		t.Errorf("invite --cancel printed %q, want the count and the service", out)
+	}
+	if st := readState(t, n.sharerDir); len(st.Services) != 1 || len(st.Services[0].Invitations) != 0 {
+		t.Errorf("sharer state has services %+v, want one with no invitations", st.Services)
+	}
+
+	stderr, _ := acceptFails(t, n.accepterDir, 30*time.Second, link)
+	wantInStderr(t, stderr, "no invitation matches")
+	noInlet(t, n.accepterDir)
+
+	_, stderr, code, _ := runPortalsWithin(t, 10*time.Second, "invite", "db", "--cancel", "--uses", "2", "--state-dir", n.sharerDir)
+	if code != 2 {
+		t.Errorf("invite --cancel --uses 2: exit %d, want 2", code)
+	}
+	wantInStderr(t, stderr, "--cancel creates no link")
+}

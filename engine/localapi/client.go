@@ -114,6 +114,14 @@ func (c *Client) Invite(ctx context.Context, name string, req InviteRequest) (*I
 	return &resp, err
 }
 
+// CancelInvitations deletes every invitation to a service and reports how
+// many were still open.
+func (c *Client) CancelInvitations(ctx context.Context, name string) (*CancelInvitationsResponse, error) {
+	var resp CancelInvitationsResponse
+	err := c.call(ctx, http.MethodDelete, "/v1/services/"+url.PathEscape(name)+"/invitations", nil, &resp)
+	return &resp, err
+}
+
 // Revoke removes someone from a service's access list.
 func (c *Client) Revoke(ctx context.Context, name, who string) (*RevokeResponse, error) {
 	var resp RevokeResponse

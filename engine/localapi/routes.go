@@ -32,6 +32,13 @@ type (
 		Uses    int       `json:"uses"`
 	}
 
+	// CancelInvitationsResponse is the response to DELETE
+	// /v1/services/{name}/invitations.
+	CancelInvitationsResponse struct {
+		Service   string `json:"service"`
+		Cancelled int    `json:"cancelled"` // open invitations deleted
+	}
+
 	// RevokeRequest is the body of POST /v1/services/{name}/revoke.
 	RevokeRequest struct {
 		Who string `json:"who"`
@@ -57,6 +64,7 @@ type Backend interface {
 	Share(name, target string) error
 	Unshare(name string) error
 	Invite(name string, uses int, ttl time.Duration) (string, error)
+	CancelInvitations(name string) (int, error)
 	Revoke(name, who string) (identity.ID, error)
 	Accept(ctx context.Context, link string, port int) (engine.AcceptResult, error)
 	Remove(name string) error
@@ -69,6 +77,7 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("POST /v1/services", s.handleShare)
 	mux.HandleFunc("DELETE /v1/services/{name}", s.handleUnshare)
 	mux.HandleFunc("POST /v1/services/{name}/invitations", s.handleInvite)
+	mux.HandleFunc("DELETE /v1/services/{name}/invitations", s.handleCancelInvitations)
 	mux.HandleFunc("POST /v1/services/{name}/revoke", s.handleRevoke)
 	mux.HandleFunc("POST /v1/accept", s.handleAccept)
 	mux.HandleFunc("DELETE /v1/inlets/{name}", s.handleRemove)
@@ -120,6 +129,18 @@ func (s *Server) handleInvite(w http.ResponseWriter, r *http.Request) {
 		ttl = engine.DefaultInviteTTL
 	}
 	writeJSON(w, http.StatusOK, InviteResponse{Link: link, Uses: uses, Expires: time.Now().Add(ttl).Truncate(time.Second)})
+}
+
+func (s *Server) handleCancelInvitations(w http.ResponseWriter, r *http.Request) {
+	name := r.PathValue("name")
+	s.logger.Info("local API: cancel invitations", "service", name)
+	n, err := s.backend.CancelInvitations(name)
+	if err != nil {
+		s.logger.Warn("local API: cancelling invitations failed", "service", name, "err", err)
+		writeError(w, http.StatusBadRequest, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, CancelInvitationsResponse{Service: name, Cancelled: n})
 }
 
 func (s *Server) handleRevoke(w http.ResponseWriter, r *http.Request) {

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"flag"
 	"fmt"
 	"io"
 	"time"
@@ -9,19 +10,28 @@ import (
 )
 
 func inviteCommand() *command {
-	c := &command{name: "invite", usage: "invite NAME [--uses N] [--expires DURATION]", shortHelp: "Create an invitation link to a shared service"}
+	c := &command{name: "invite", usage: "invite NAME [--uses N] [--expires DURATION] | invite NAME --cancel", shortHelp: "Create an invitation link to a shared service, or cancel the open ones"}
 	c.run = func(args []string, stdout, stderr io.Writer) error {
 		var cf clientFlags
 		var uses int
 		var expires time.Duration
+		var cancelOpen bool
 		fs := newFlagSet(c, stderr)
 		cf.register(fs)
 		fs.IntVar(&uses, "uses", 1, "how many people can redeem the link (1 to 1000)")
 		fs.DurationVar(&expires, "expires", 7*24*time.Hour, "how long the link stays valid, such as 30m, 12h or 168h (1m to 8760h)")
+		fs.BoolVar(&cancelOpen, "cancel", false, "cancel every open invitation to NAME instead of creating one; people who already accepted keep access")
 		client, err := cf.connect(fs, args, 1, "NAME")
 		if err != nil {
 			return err
 		}
+		if cancelOpen {
+			if flagSet(fs, "uses") || flagSet(fs, "expires") {
+				return usageError{"--cancel creates no link, so it takes no --uses or --expires"}
+			}
+			return cancelInvitations(client, fs.Arg(0), cf, stdout)
+		}
+
 		ctx, cancel := apiContext(apiTimeout)
 		defer cancel()
 		resp, err := client.Invite(ctx, fs.Arg(0), localapi.InviteRequest{Uses: uses, Expires: expires.String()})
@@ -35,6 +45,27 @@ func inviteCommand() *command {
 		})
 	}
 	return c
+}
+
+// cancelInvitations runs `portals invite NAME --cancel`.
+func cancelInvitations(client *localapi.Client, name string, cf clientFlags, stdout io.Writer) error {
+	ctx, cancel := apiContext(apiTimeout)
+	defer cancel()
+	resp, err := client.CancelInvitations(ctx, name)
+	if err != nil {
+		return err
+	}
+	return cf.output(stdout, resp, func() {
+		fmt.Fprintf(stdout, "cancelled %d open invitation(s) to %s; people who already accepted keep access until `portals revoke %s WHO`\n",
+			resp.Cancelled, resp.Service, resp.Service)
+	})
+}
+
+// flagSet reports whether the command line set the flag name.
+func flagSet(fs *flag.FlagSet, name string) bool {
+	set := false
+	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
 }
 
 func acceptCommand() *command {
