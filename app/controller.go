@@ -236,6 +236,7 @@ func (notRunning) Unshare(string) error       { return errNotRunning }
 func (notRunning) Invite(string, int, time.Duration) (string, error) {
 	return "", errNotRunning
 }
+func (notRunning) CancelInvitations(string) (int, error)             { return 0, errNotRunning }
 func (notRunning) Revoke(string, string) (id identity.ID, err error) { return id, errNotRunning }
 func (notRunning) Accept(context.Context, string, int) (engine.AcceptResult, error) {
 	return engine.AcceptResult{}, errNotRunning

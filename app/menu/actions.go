@@ -13,8 +13,8 @@ import (
 // types in this file are all of them, and Perform handles each one.
 //
 // Each action does exactly one of these:
-//   - one engine call (Share, Unshare, CopyInvitation, Revoke, Accept,
-//     Remove, AddRelay);
+//   - one engine call (Share, Unshare, CopyInvitation, CancelInvitations,
+//     Revoke, Accept, Remove, AddRelay);
 //   - one dialog whose submitted values become one of the actions above
 //     (ShowShareDialog, ShowAcceptDialog, ShowAddRelayDialog);
 //   - one host call that does not touch the engine (CopyText, OpenURL,
@@ -36,6 +36,10 @@ type Unshare struct{ Service string }
 // CopyInvitation creates an invitation to Service and puts its link on
 // the pasteboard.
 type CopyInvitation struct{ Service string }
+
+// CancelInvitations makes the unused invitation links to Service stop
+// working, after the user confirms. People who accepted one keep access.
+type CancelInvitations struct{ Service string }
 
 // Revoke removes one person from the access list of Service, after the
 // user confirms. Who is the full identifier, so it matches exactly one
@@ -91,6 +95,9 @@ type Quit struct{}
 func (a Share) String() string          { return fmt.Sprintf("share %q %q", a.Name, a.Target) }
 func (a Unshare) String() string        { return fmt.Sprintf("unshare %q", a.Service) }
 func (a CopyInvitation) String() string { return fmt.Sprintf("copy invitation for %q", a.Service) }
+func (a CancelInvitations) String() string {
+	return fmt.Sprintf("cancel invitations to %q", a.Service)
+}
 func (a Revoke) String() string {
 	return fmt.Sprintf("revoke %q (%s) from %q", a.Label, a.Who, a.Service)
 }
@@ -121,6 +128,7 @@ func prefilled(link string) string {
 func (Share) action()              {}
 func (Unshare) action()            {}
 func (CopyInvitation) action()     {}
+func (CancelInvitations) action()  {}
 func (Revoke) action()             {}
 func (Accept) action()             {}
 func (Remove) action()             {}

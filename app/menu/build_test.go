@@ -227,7 +227,7 @@ func TestDialogsGolden(t *testing.T) {
 	section("Accept Invitation, prefilled from the pasteboard or a portals:// link", RenderDialog(AcceptDialog(inviteLink(t), now)))
 	section("Add a Relay", RenderDialog(AddRelayDialog("")))
 	section("Add a Relay, from a portals://relay/ link", RenderDialog(AddRelayDialog(relayLink())))
-	for _, a := range []Action{Unshare{Service: "db"}, Revoke{Service: "db", Who: bobID.String(), Label: "bob-laptop"}, Remove{Inlet: "web"}} {
+	for _, a := range []Action{Unshare{Service: "db"}, CancelInvitations{Service: "db"}, Revoke{Service: "db", Who: bobID.String(), Label: "bob-laptop"}, Remove{Inlet: "web"}} {
 		section("Confirm: "+a.String(), RenderConfirmation(*ConfirmationFor(a)))
 	}
 	section("Alert after a failed action", renderAlert(failureAlert(Share{Name: "db", Target: "localhost:5432"},

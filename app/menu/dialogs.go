@@ -205,7 +205,8 @@ func submitAddRelay(values []string) (Action, error) {
 
 // ConfirmationFor returns the question shown before a, or nil when a
 // needs none. Stopping a share, revoking access and removing an accepted
-// service cut live connections, so each asks first.
+// service cut live connections, and cancelled invitations cannot be
+// restored, so each asks first.
 func ConfirmationFor(a Action) *Confirmation {
 	switch a := a.(type) {
 	case Unshare:
@@ -213,6 +214,12 @@ func ConfirmationFor(a Action) *Confirmation {
 			Title:   fmt.Sprintf("Stop sharing %s?", a.Service),
 			Message: "Everyone loses access, open connections are cut, and unused invitation links stop working. To share it again you send new invitations.",
 			OK:      "Stop Sharing", Cancel: "Cancel", Destructive: true,
+		}
+	case CancelInvitations:
+		return &Confirmation{
+			Title:   fmt.Sprintf("Cancel unused invitations to %s?", a.Service),
+			Message: "Invitation links that nobody has accepted yet stop working. People who already accepted keep their access.",
+			OK:      "Cancel Invitations", Cancel: "Keep Them", Destructive: true,
 		}
 	case Revoke:
 		return &Confirmation{

@@ -38,6 +38,11 @@ func (e *recordingEngine) Invite(name string, uses int, ttl time.Duration) (stri
 	return "portals://invite/fake-link-for-" + name, nil
 }
 
+func (e *recordingEngine) CancelInvitations(name string) (int, error) {
+	e.record("CancelInvitations(%q)", name)
+	return 1, e.err
+}
+
 func (e *recordingEngine) Revoke(name, who string) (identity.ID, error) {
 	e.record("Revoke(%q, %q)", name, who)
 	return identity.ID{}, e.err

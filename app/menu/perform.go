@@ -15,6 +15,7 @@ type Engine interface {
 	Share(name, target string) error
 	Unshare(name string) error
 	Invite(name string, uses int, ttl time.Duration) (string, error)
+	CancelInvitations(name string) (int, error)
 	Revoke(name, who string) (identity.ID, error)
 	Accept(ctx context.Context, text string, port int) (engine.AcceptResult, error)
 	Remove(name string) error
@@ -132,6 +133,9 @@ func run(ctx context.Context, a Action, eng Engine, host Host) error {
 		return eng.Unshare(a.Service)
 	case CopyInvitation:
 		return copyInvitation(a, eng, host)
+	case CancelInvitations:
+		_, err := eng.CancelInvitations(a.Service)
+		return err
 	case Revoke:
 		_, err := eng.Revoke(a.Service, a.Who)
 		return err
@@ -210,6 +214,8 @@ func failureTitle(a Action) string {
 		return fmt.Sprintf("Could not stop sharing %s", a.Service)
 	case CopyInvitation:
 		return fmt.Sprintf("Could not create an invitation to %s", a.Service)
+	case CancelInvitations:
+		return fmt.Sprintf("Could not cancel the invitations to %s", a.Service)
 	case Revoke:
 		return fmt.Sprintf("Could not revoke %s's access to %s", a.Label, a.Service)
 	case Accept:

@@ -55,6 +55,8 @@ func actionCases(t *testing.T) []actionCase {
 		{action: Unshare{Service: "db"}, engineCall: `Unshare("db")`, hostCalls: []string{`Confirm("Stop sharing db?")`}},
 		{action: CopyInvitation{Service: "db"}, engineCall: `Invite("db", 0, 0s)`,
 			hostCalls: []string{`CopyText("portals://invite/fake-link-for-db")`, `Notify("Invitation to db copied")`}},
+		{action: CancelInvitations{Service: "db"}, engineCall: `CancelInvitations("db")`,
+			hostCalls: []string{`Confirm("Cancel unused invitations to db?")`}},
 		{action: Revoke{Service: "db", Who: bobID.String(), Label: "bob-laptop"}, engineCall: `Revoke("db", "` + bobID.String() + `")`,
 			hostCalls: []string{`Confirm("Revoke bob-laptop's access to db?")`}},
 		{action: Accept{Link: link, Port: 0}, engineCall: `Accept(deadline=true, ` + strconv.Itoa(len(link)) + ` chars, 0)`,
@@ -153,7 +155,7 @@ func actionTypesInSource(t *testing.T) []string {
 // menu offers, with the user confirming, and checks that each makes at
 // most one engine call, and exactly one when it is an engine action.
 func TestMenuActionsMapToOneCall(t *testing.T) {
-	engineActions := map[string]bool{"Share": true, "Unshare": true, "CopyInvitation": true, "Revoke": true, "Accept": true, "Remove": true, "AddRelay": true}
+	engineActions := map[string]bool{"Share": true, "Unshare": true, "CopyInvitation": true, "CancelInvitations": true, "Revoke": true, "Accept": true, "Remove": true, "AddRelay": true}
 	seen := 0
 	for _, sc := range scenarios {
 		for _, a := range menuActions(Build(sc.snap(), sc.env).Items) {
@@ -189,7 +191,7 @@ func menuActions(items []Item) []Action {
 }
 
 func TestDeclinedConfirmationCallsNothing(t *testing.T) {
-	for _, a := range []Action{Unshare{Service: "db"}, Revoke{Service: "db", Who: bobID.String(), Label: "bob"}, Remove{Inlet: "web"}} {
+	for _, a := range []Action{Unshare{Service: "db"}, CancelInvitations{Service: "db"}, Revoke{Service: "db", Who: bobID.String(), Label: "bob"}, Remove{Inlet: "web"}} {
 		eng := &recordingEngine{}
 		host := &recordingHost{confirm: false}
 		if err := Perform(context.Background(), a, eng, host, now); err != nil {

@@ -47,7 +47,11 @@ func serviceSubmenu(svc engine.ServiceStatus, canInvite bool) []Item {
 	if svc.Invitations > 0 {
 		items = append(items, info(countText(svc.Invitations, "invitation", "invitations")+" not used yet"))
 	}
-	items = append(items, separator(), invitationItem(svc.Name, canInvite), separator())
+	items = append(items, separator(), invitationItem(svc.Name, canInvite))
+	if svc.Invitations > 0 {
+		items = append(items, command("Cancel Unused Invitations…", CancelInvitations{Service: svc.Name}))
+	}
+	items = append(items, separator())
 	items = append(items, accessItems(svc)...)
 	return append(items, separator(), command("Stop Sharing "+shorten(svc.Name, maxNameWidth)+"…", Unshare{Service: svc.Name}))
 }
