@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/portalsapp/portals/engine/identity"
+	"github.com/portalsapp/portals/engine/internal/loopback"
 )
 
 // newTestCredentials returns credentials for a fresh identity.
@@ -46,31 +47,8 @@ var transports = []transport{
 
 // tcpPair returns both ends of a loopback TCP connection.
 func tcpPair(t testing.TB) (net.Conn, net.Conn) {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-
-	accepted := make(chan net.Conn, 1)
-	go func() {
-		c, err := ln.Accept()
-		if err != nil {
-			accepted <- nil
-			return
-		}
-		accepted <- c
-	}()
-	dialed, err := net.Dial("tcp", ln.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	server := <-accepted
-	if server == nil {
-		t.Fatal("accepting loopback connection failed")
-	}
-	return dialed, server
+	dialed, accepted := loopback.TCPPair(t)
+	return dialed, accepted
 }
 
 type handshakeResult struct {

@@ -8,6 +8,8 @@ import (
 	"net"
 	"testing"
 	"time"
+
+	"github.com/portalsapp/portals/engine/internal/loopback"
 )
 
 // userSpaceConn hides the *net.TCPConn type, so splice takes the
@@ -24,36 +26,12 @@ var spliceModes = []struct {
 	{"user space", func(c *net.TCPConn) net.Conn { return userSpaceConn{c} }},
 }
 
-// tcpPair returns the two ends of one loopback TCP connection.
-func tcpPair(t *testing.T) (*net.TCPConn, *net.TCPConn) {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-
-	dialed, err := net.Dial("tcp", ln.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	accepted, err := ln.Accept()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		dialed.Close()
-		accepted.Close()
-	})
-	return dialed.(*net.TCPConn), accepted.(*net.TCPConn)
-}
-
 // startSplice splices two fresh connections and returns their outer ends
 // and the splice's result, which arrives when the splice ends.
 func startSplice(t *testing.T, wrap func(*net.TCPConn) net.Conn, idle time.Duration) (a, b *net.TCPConn, result <-chan spliceResult) {
 	t.Helper()
-	a, aInner := tcpPair(t)
-	bInner, b := tcpPair(t)
+	a, aInner := loopback.TCPPair(t)
+	bInner, b := loopback.TCPPair(t)
 
 	// Each side first sends one byte, as the relay's hello frames do, so
 	// the kernel's byte counters have started and the kernel copy is used.

@@ -10,31 +10,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/portalsapp/portals/engine/internal/loopback"
 	"golang.org/x/net/nettest"
 )
 
 // tcpPair returns both ends of one loopback TCP connection, each wrapped.
 func tcpPair(t *testing.T) (*Conn, *Conn) {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-
-	dialed, err := net.Dial("tcp", ln.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	accepted, err := ln.Accept()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		dialed.Close()
-		accepted.Close()
-	})
-	return New(dialed.(*net.TCPConn)), New(accepted.(*net.TCPConn))
+	dialed, accepted := loopback.TCPPair(t)
+	return New(dialed), New(accepted)
 }
 
 // TestConnContract runs x/net/nettest's checks of net.Conn behaviour:
