@@ -34,22 +34,9 @@ func splice(a, b net.Conn, idle time.Duration) spliceResult {
 		return res
 	}
 
-	s := &splicer{idle: idle}
+	s := &splicer{idle: idle, abort: closeBoth(a, b)}
 	s.touch()
-	s.abort = sync.OnceFunc(func() {
-		a.Close()
-		b.Close()
-	})
-
-	var res spliceResult
-	var bToAErr error
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		res.bToA, bToAErr = s.copyHalf(a, b)
-	}()
-	res.aToB, res.err = s.copyHalf(b, a)
-	<-done
+	res, bToAErr := bothWays(a, b, s.copyHalf)
 
 	s.abort()
 	// When one direction ends the splice for idleness, the other sees its
@@ -58,6 +45,27 @@ func splice(a, b net.Conn, idle time.Duration) spliceResult {
 		res.err = bToAErr
 	}
 	return res
+}
+
+// closeBoth returns a function that closes a and b, once.
+func closeBoth(a, b net.Conn) func() {
+	return sync.OnceFunc(func() {
+		a.Close()
+		b.Close()
+	})
+}
+
+// bothWays runs copyHalf from b to a in a new goroutine and from a to b in
+// this one, and returns when both end. res.err is the a-to-b error.
+func bothWays(a, b net.Conn, copyHalf func(dst, src net.Conn) (int64, error)) (res spliceResult, bToAErr error) {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		res.bToA, bToAErr = copyHalf(a, b)
+	}()
+	res.aToB, res.err = copyHalf(b, a)
+	<-done
+	return res, bToAErr
 }
 
 // splicer is the state two copy directions of one splice share.

@@ -27,21 +27,11 @@ func spliceInKernel(a, b net.Conn, idle time.Duration) (spliceResult, bool) {
 		return spliceResult{}, false
 	}
 
-	abort := sync.OnceFunc(func() {
-		a.Close()
-		b.Close()
-	})
+	abort := closeBoth(a, b)
 	watch := watchIdle(idle, abort, ta, tb)
-
-	var res spliceResult
-	var bToAErr error
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		res.bToA, bToAErr = copyInKernel(ta, tb, abort)
-	}()
-	res.aToB, res.err = copyInKernel(tb, ta, abort)
-	<-done
+	res, bToAErr := bothWays(a, b, func(dst, src net.Conn) (int64, error) {
+		return copyInKernel(dst.(*net.TCPConn), src.(*net.TCPConn), abort)
+	})
 
 	idled := watch.stop()
 	abort()
