@@ -117,15 +117,15 @@ func (e *Engine) Invite(name string, uses int, ttl time.Duration) (string, error
 
 // CancelInvitations deletes every invitation to service name, so no link
 // to it can be redeemed again, and returns how many were still open (uses
-// left, not expired). People who already redeemed one keep their access;
-// Revoke removes that.
+// left, not expired). People who already redeemed one keep their access,
+// which Revoke removes.
 func (e *Engine) CancelInvitations(name string) (int, error) {
 	var cancelled int
 	now := time.Now()
 	err := e.updateState(func(st *state.State) error {
 		i := serviceIndex(st, name)
 		if i < 0 {
-			return fmt.Errorf("engine: no shared service is named %q; `portals ls` lists them", name)
+			return fmt.Errorf("engine: no shared service is named %q: run `portals ls` to list them", name)
 		}
 		for _, inv := range st.Services[i].Invitations {
 			if inv.UsesLeft > 0 && now.Before(inv.Expires) {

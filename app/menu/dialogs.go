@@ -206,7 +206,7 @@ func submitAddRelay(values []string) (Action, error) {
 // ConfirmationFor returns the question shown before a, or nil when a
 // needs none. Stopping a share, revoking access and removing an accepted
 // service cut live connections, and cancelled invitations cannot be
-// restored, so each asks first.
+// restored, so each of them needs a confirmation.
 func ConfirmationFor(a Action) *Confirmation {
 	switch a := a.(type) {
 	case Unshare:

@@ -1,17 +1,17 @@
-// Package delay is a userspace TCP proxy that stands in for a long network
-// path on loopback: it holds every chunk of data for a fixed delay in each
+// Package delay is a userspace TCP proxy that simulates a long network
+// path on loopback. It holds every chunk of data for a fixed delay in each
 // direction, and it bounds the bytes in flight the way a TCP receive
 // window does.
 //
 // On a real path a sender may have at most one receive window of bytes
 // unacknowledged, and each byte stays unacknowledged for a whole round
-// trip. The proxy reads bytes (which acknowledges them on loopback) only
-// while fewer than Window bytes are in flight in that direction, and it
-// counts a byte as in flight from its read until twice the one-way delay
-// later, when its acknowledgement would reach the sender. One direction
-// thus moves at most Window bytes per round trip, as TCP does, and
-// end-to-end flow control with a smaller window (a mux window, an SSH
-// channel window) is slower still.
+// trip. The proxy reads bytes, which acknowledges them on loopback, only
+// while fewer than the window are in flight in that direction. A byte
+// counts as in flight from its read until twice the one-way delay later,
+// when its acknowledgement would reach the sender. So one direction moves
+// at most one window per round trip, as TCP does. End-to-end flow control
+// with a smaller window (a mux window, an SSH channel window) is slower
+// still.
 package delay
 
 import (
@@ -23,8 +23,8 @@ import (
 	"time"
 )
 
-// Tuning of the proxy itself; chosen so the window, not the proxy, is the
-// limit.
+// Tuning of the proxy itself, chosen so that the window, not the proxy,
+// is the limit.
 const (
 	// readSize is the largest chunk one read takes from a socket.
 	readSize = 64 << 10

@@ -39,8 +39,8 @@ func splice(a, b net.Conn, idle time.Duration) spliceResult {
 	res, bToAErr := bothWays(a, b, s.copyHalf)
 
 	s.abort()
-	// When one direction ends the splice for idleness, the other sees its
-	// connection closed; the idleness is the reason to report.
+	// When one direction ends the splice for idleness, the other direction
+	// fails on a closed connection. Idleness is the reason to report.
 	if res.err == nil || errors.Is(bToAErr, errIdle) {
 		res.err = bToAErr
 	}

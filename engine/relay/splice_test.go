@@ -13,7 +13,7 @@ import (
 )
 
 // userSpaceConn hides the *net.TCPConn type, so splice takes the
-// user-space copy loop; CloseWrite stays available through embedding.
+// user-space copy loop. CloseWrite stays available through embedding.
 type userSpaceConn struct{ *net.TCPConn }
 
 // spliceModes are the two copy loops of splice: the kernel one that Linux
@@ -95,8 +95,11 @@ func TestSpliceCopiesBothWays(t *testing.T) {
 			if res.err != nil {
 				t.Errorf("splice ended with %v, want a clean end", res.err)
 			}
-			if res.aToB != int64(len(request)) || res.bToA != int64(len("response")) {
-				t.Errorf("splice counted %d and %d bytes, want %d and %d", res.aToB, res.bToA, len(request), len("response"))
+			if res.aToB != int64(len(request)) {
+				t.Errorf("splice counted %d bytes from a to b, want %d", res.aToB, len(request))
+			}
+			if res.bToA != int64(len("response")) {
+				t.Errorf("splice counted %d bytes from b to a, want %d", res.bToA, len("response"))
 			}
 		})
 	}
@@ -114,7 +117,7 @@ func TestSpliceCutsIdlePair(t *testing.T) {
 				t.Fatalf("read on an idle splice: %v, want the splice to close it", err)
 			}
 			// The kernel copy's watchdog cuts between one and two idle
-			// periods; the rest is slack for a loaded machine.
+			// periods, and the rest is slack for a loaded machine.
 			if took := time.Since(start); took > 5*idle {
 				t.Errorf("idle splice cut after %v, want within %v", took, 5*idle)
 			}

@@ -7,7 +7,7 @@
 // between them, so the first read of each message paid that wakeup on
 // every node. On Linux, Conn reads and writes with raw system calls, which
 // the runtime does not track. Go opens sockets non-blocking, so these
-// calls return at once; when one would block, Conn waits through
+// calls return at once. When one would block, Conn waits through
 // syscall.RawConn, which uses the netpoller and honours deadlines and
 // Close. On other systems Conn uses *net.TCPConn's Read and Write.
 package sockio

@@ -118,9 +118,9 @@ func TestReadWriteAllocateNothing(t *testing.T) {
 	}
 }
 
-// TestWriteHappensBeforeRead checks that the race detector sees a write
-// and the read of its data as ordered, as it does for *net.TCPConn: a
-// value set before the write is visible after the read without a report.
+// TestWriteHappensBeforeRead checks that the race detector orders a write
+// before the read of its data, as it does for *net.TCPConn. A value set
+// before the write is then read after the read without a report.
 func TestWriteHappensBeforeRead(t *testing.T) {
 	a, b := tcpPair(t)
 	var shared int
