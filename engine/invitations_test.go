@@ -2,9 +2,14 @@ package engine_test
 
 import (
 	"context"
+	"io"
+	"net"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/portalsapp/portals/engine/invite"
+	"github.com/portalsapp/portals/engine/state"
 )
 
 // shareWithLink shares a service on sharer and returns a link for uses
@@ -143,4 +148,75 @@ func TestCancelInvitationsKeepsAccess(t *testing.T) {
 	if _, err := sharer.CancelInvitations("nope"); err == nil || !strings.Contains(err.Error(), `no shared service is named "nope"`) {
 		t.Errorf("cancelling for an unknown service: %v, want an error naming it", err)
 	}
+}
+
+// TestCancelledDialIsNoPeerFailure gives up on a first accept while its
+// dial hangs, then accepts again at once: the first caller's cancelled
+// dial says nothing about the peer, so the second accept must dial
+// afresh and not fail with the first one's error.
+func TestCancelledDialIsNoPeerFailure(t *testing.T) {
+	sharer := startNode(t, "sharer", "", withListen)
+	accepter := startNode(t, "accepter", "", nil)
+	text := shareWithLink(t, sharer, 1)
+
+	// The first connection to this route hangs without a byte; later ones
+	// reach the sharer.
+	route := stallFirstConn(t, sharer.listenAddr(t))
+	link, err := invite.Parse(text)
+	if err != nil {
+		t.Fatal(err)
+	}
+	link.Routes = []state.Route{{Direct: route}}
+	if text, err = link.Text(); err != nil {
+		t.Fatal(err)
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	if _, err := accepter.Accept(ctx, text, 0); err == nil {
+		t.Fatal("the accept over the hanging connection succeeded, want it to give up")
+	}
+
+	if _, err := accepter.Accept(context.Background(), text, 0); err != nil {
+		t.Fatalf("accept right after a cancelled one: %v", err)
+	}
+}
+
+// stallFirstConn listens on loopback and returns its address. It holds the
+// first connection open without a byte and forwards every later one to
+// upstream.
+func stallFirstConn(t *testing.T, upstream string) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+
+	go func() {
+		for i := 0; ; i++ {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			t.Cleanup(func() { c.Close() })
+			if i == 0 {
+				continue
+			}
+			go forwardConn(c, upstream)
+		}
+	}()
+	return ln.Addr().String()
+}
+
+// forwardConn copies c both ways to a new connection to upstream.
+func forwardConn(c net.Conn, upstream string) {
+	defer c.Close()
+	up, err := net.Dial("tcp", upstream)
+	if err != nil {
+		return
+	}
+	defer up.Close()
+	go io.Copy(up, c)
+	io.Copy(c, up)
 }

@@ -179,6 +179,13 @@ func (e *Engine) sessionWith(ctx context.Context, cfg state.Peer) (*session.Sess
 	}
 	e.setPeerState(p, StateConnecting, "")
 	sess, route, err := e.dialPeer(ctx, cfg)
+	if err != nil && callerGaveUp(ctx) {
+		// This caller gave up, or its dial loop was stopped. The error is
+		// not the peer's fault, so recentDialFailure must not return it to
+		// the next caller.
+		e.setPeerState(p, StateDown, err.Error())
+		return nil, err
+	}
 	if err != nil {
 		e.mu.Lock()
 		p.lastDialFail, p.lastDialErr = time.Now(), err
@@ -193,6 +200,17 @@ func (e *Engine) sessionWith(ctx context.Context, cfg state.Peer) (*session.Sess
 		return current, nil
 	}
 	return nil, fmt.Errorf("engine: the session with %v closed at once", cfg.ID.Short())
+}
+
+// callerGaveUp reports whether ctx is done or past its deadline. A dial
+// can fail on a socket deadline taken from ctx a moment before ctx itself
+// reports the deadline, so both count.
+func callerGaveUp(ctx context.Context) bool {
+	if ctx.Err() != nil {
+		return true
+	}
+	deadline, ok := ctx.Deadline()
+	return ok && !time.Now().Before(deadline)
 }
 
 // recentDialFailure returns the last dial error when it is younger than
